@@ -1,0 +1,111 @@
+// Opens the application database: SQLite through better-sqlite3 (default) or PostgreSQL through pg, both behind one
+// Kysely<AppSchema>. Timestamps come back as ISO strings and JSON columns as text on both backends.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  OperationNodeTransformer,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PrimitiveValueListNode,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RawBuilder,
+  type RootOperationNode,
+  type UnknownRow,
+  type ValueNode,
+} from 'kysely';
+import type { AppSchema } from './schema.ts';
+
+export type AppDbKind = 'sqlite' | 'postgres';
+
+export interface AppDb {
+  readonly kind: AppDbKind;
+  readonly db: Kysely<AppSchema>;
+  /** The application database's clock, as an SQL expression of the timestamp column type. */
+  now(): RawBuilder<string>;
+  close(): Promise<void>;
+}
+
+export type AppDbOptions =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; connectionUri: string; max?: number };
+
+export function openAppDb(options: AppDbOptions): AppDb {
+  return options.kind === 'sqlite' ? openSqlite(options.file) : openPostgres(options.connectionUri, options.max ?? 10);
+}
+
+function openSqlite(file: string): AppDb {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<AppSchema>({ dialect: new SqliteDialect({ database }), plugins: [new SqliteBooleanPlugin()] });
+  let closed = false;
+  return {
+    kind: 'sqlite',
+    db,
+    now: () => sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+const TIMESTAMPTZ_OID = 1184;
+const TIMESTAMP_OID = 1114;
+const INT8_OID = 20;
+
+function openPostgres(connectionString: string, max: number): AppDb {
+  const types = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID) return (v: string) => new Date(v).toISOString();
+      if (oid === INT8_OID) return (v: string) => Number(v);
+      return pg.types.getTypeParser(oid, format);
+    },
+  };
+  const pool = new pg.Pool({ connectionString, max, types, connectionTimeoutMillis: 15_000, idleTimeoutMillis: 60_000 });
+  const db = new Kysely<AppSchema>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    kind: 'postgres',
+    db,
+    now: () => sql<string>`now()`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
+
+/** better-sqlite3 cannot bind JS booleans: bind them as 0 and 1, as the SQLite columns store them. */
+class SqliteBooleanPlugin implements KyselyPlugin {
+  readonly #transformer = new (class extends OperationNodeTransformer {
+    protected override transformValue(node: ValueNode): ValueNode {
+      const value = node.value;
+      return typeof value === 'boolean' ? { ...node, value: value ? 1 : 0 } : super.transformValue(node);
+    }
+
+    protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+      return { ...node, values: node.values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)) };
+    }
+  })();
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.#transformer.transformNode(args.node);
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}

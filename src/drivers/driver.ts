@@ -1,0 +1,135 @@
+// The driver contract (sync-engine.md section 4): a driver turns a warehouse into plain, frozen facts and never
+// touches the catalog. Analysis methods (sampleRows, distinctValues) arrive with the full-scan issue.
+import { sanitize } from '../errors.ts';
+
+export type Engine = 'postgres' | 'mysql' | 'sqlite' | 'duckdb';
+export const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'sqlite', 'duckdb'];
+
+export interface TableRef {
+  readonly schema: string | null;
+  readonly name: string;
+}
+
+/** At most 500 refs per call for a table scope (section 4.3). */
+export type Scope = { readonly kind: 'database' } | { readonly kind: 'tables'; readonly tables: readonly TableRef[] };
+
+export const MAX_SCOPE_TABLES = 500;
+
+export type TableKind = 'table' | 'view' | 'materialized_view' | 'foreign_table' | 'partitioned_table';
+
+export interface TableMetadata {
+  readonly schema: string | null;
+  readonly name: string;
+  readonly kind: TableKind;
+  readonly comment: string | null;
+  readonly estimatedRowCount: number | null;
+  readonly objectId: string | null;
+}
+
+export interface FieldMetadata {
+  readonly tableSchema: string | null;
+  readonly tableName: string;
+  readonly name: string;
+  readonly databaseType: string;
+  readonly baseType: string;
+  readonly semanticHint: string | null;
+  readonly position: number;
+  readonly isNullable: boolean;
+  readonly isPk: boolean;
+  readonly isAutoIncrement: boolean;
+  readonly isGenerated: boolean;
+  readonly isRequired: boolean;
+  readonly default: string | null;
+  readonly comment: string | null;
+  readonly objectId: string | null;
+}
+
+export interface ForeignKeyMetadata {
+  readonly constraintName: string;
+  readonly tableSchema: string | null;
+  readonly tableName: string;
+  readonly columns: readonly string[];
+  readonly targetSchema: string | null;
+  readonly targetTable: string;
+  readonly targetColumns: readonly string[];
+}
+
+export interface IndexMetadata {
+  readonly tableSchema: string | null;
+  readonly tableName: string;
+  readonly indexName: string;
+  /** Key order; null stands for an expression. */
+  readonly columns: readonly (string | null)[];
+  readonly isUnique: boolean;
+  readonly isPrimary: boolean;
+  readonly isPartial: boolean;
+}
+
+export interface DriverCapabilities {
+  /** false: every table's schema is null (MySQL, SQLite). */
+  readonly schemas: boolean;
+  readonly foreignKeys: boolean;
+  readonly indexes: boolean;
+  readonly comments: boolean;
+  /** false for MySQL/MariaDB and SQLite. */
+  readonly rowCountEstimates: boolean;
+  /** Object ids survive renames (PostgreSQL only). */
+  readonly stableObjectIds: boolean;
+  /** SQLite, DuckDB; MySQL per lower_case_table_names. */
+  readonly caseInsensitiveIdentifiers: boolean;
+}
+
+export interface DbmsVersion {
+  readonly flavor: string;
+  readonly version: string;
+}
+
+export interface WarehouseDriver {
+  readonly engine: Engine;
+  /** Every SQL statement sent to the warehouse so far (cursor fetches do not count). */
+  readonly queryCount: number;
+  capabilities(signal: AbortSignal): Promise<DriverCapabilities>;
+  /** Connect and run a trivial query. */
+  testConnection(signal: AbortSignal): Promise<void>;
+  dbmsVersion(signal: AbortSignal): Promise<DbmsVersion>;
+  timezone(signal: AbortSignal): Promise<string | null>;
+  /** Ordered by (schema, name), byte order. */
+  describeTables(scope: Scope, signal: AbortSignal): AsyncIterable<TableMetadata>;
+  /** One cheap catalog query on the exact (schema, name); null when positively absent; throws when it cannot tell. */
+  tableExists(ref: TableRef, signal: AbortSignal): Promise<TableMetadata | null>;
+  /** Ordered by (schema, table, position). */
+  describeFields(scope: Scope, signal: AbortSignal): AsyncIterable<FieldMetadata>;
+  /** Ordered by (schema, table, constraint name); a table scope matches source or target tables. */
+  describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncIterable<ForeignKeyMetadata>;
+  /** Ordered by (schema, table, index name). */
+  describeIndexes(scope: Scope, signal: AbortSignal): AsyncIterable<IndexMetadata>;
+  /** Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Timeouts of sync-engine.md section 8.7, in milliseconds. */
+export interface DriverOptions {
+  readonly connectTimeoutMs: number;
+  readonly catalogQueryTimeoutMs: number;
+}
+
+export type DriverErrorCode = 'CONNECTION_FAILED' | 'AUTH_FAILED' | 'TIMEOUT' | 'PERMISSION_DENIED' | 'QUERY_FAILED';
+
+export class DriverError extends Error {
+  readonly code: DriverErrorCode;
+  readonly engine: Engine;
+  readonly object: string | undefined;
+
+  constructor(code: DriverErrorCode, engine: Engine, message: string, options?: { cause?: unknown; object?: string }) {
+    super(sanitize(message), { cause: options?.cause });
+    this.name = 'DriverError';
+    this.code = code;
+    this.engine = engine;
+    this.object = options?.object;
+  }
+
+  /** Connection and authentication failures abandon a job (sync-engine.md section 9.2). */
+  get abandonsJob(): boolean {
+    return this.code === 'CONNECTION_FAILED' || this.code === 'AUTH_FAILED';
+  }
+}
