@@ -82,3 +82,16 @@ export interface JobOutcome {
 
 /** What the worker pool runs for each claimed job: the sync engine's entry point. */
 export type JobRunner = (job: RunningJob) => Promise<JobOutcome>;
+
+/**
+ * The abort reason of a job's signal when the job must stop without failing: its lease was lost or the service is
+ * shutting down. The worker then marks the job interrupted and hands its plan on (sync-engine.md sections 8.5, 8.9).
+ * A job deadline (MB_SYNC_JOB_TIMEOUT_SECONDS) aborts with a JobDeadlineExceeded instead, and the job fails.
+ */
+export class JobInterrupted extends Error {
+  override readonly name = 'JobInterrupted';
+}
+
+export class JobDeadlineExceeded extends Error {
+  override readonly name = 'JobDeadlineExceeded';
+}
