@@ -1,0 +1,145 @@
+// The SQLite warehouse driver (sync-engine.md section 4.7): one read-only file, opened at the first call and held
+// until close(); every statement runs in the connection's worker process with the timeouts of section 8.7.
+import { resolve } from 'node:path';
+import {
+  DriverError,
+  type DbmsVersion,
+  type DriverCapabilities,
+  type DriverOptions,
+  type FieldMetadata,
+  type ForeignKeyMetadata,
+  type IndexMetadata,
+  type Scope,
+  type TableMetadata,
+  type TableRef,
+  type WarehouseDriver,
+} from '../driver.ts';
+import { SqliteConnection, type QueryOptions } from './sqlite-connection.ts';
+import {
+  fieldsQuery,
+  foreignKeysQuery,
+  indexesQuery,
+  tablesQuery,
+  toFieldMetadata,
+  toForeignKeyMetadata,
+  toIndexMetadata,
+  toTableMetadata,
+  type CatalogQuery,
+  type SqliteFieldRow,
+  type SqliteForeignKeyRow,
+  type SqliteIndexRow,
+  type SqliteTableRow,
+} from './sqlite-introspector.ts';
+
+const CAPABILITIES: DriverCapabilities = Object.freeze({
+  schemas: false,
+  foreignKeys: true,
+  indexes: true,
+  comments: false,
+  rowCountEstimates: false,
+  stableObjectIds: false,
+  caseInsensitiveIdentifiers: true,
+});
+
+/** Groups consecutive rows that share a key (the rows of one constraint or one index arrive together, in order). */
+async function* consecutive<Row>(rows: AsyncIterable<Row>, key: (row: Row) => string): AsyncGenerator<Row[]> {
+  let group: Row[] = [];
+  let current: string | null = null;
+  for await (const row of rows) {
+    const next = key(row);
+    if (current !== null && next !== current) {
+      yield group;
+      group = [];
+    }
+    current = next;
+    group.push(row);
+  }
+  if (group.length > 0) yield group;
+}
+
+class SqliteDriver implements WarehouseDriver {
+  readonly engine = 'sqlite';
+  readonly #connection: SqliteConnection;
+  readonly #options: DriverOptions;
+
+  constructor(connection: SqliteConnection, options: DriverOptions) {
+    this.#connection = connection;
+    this.#options = options;
+  }
+
+  get queryCount(): number {
+    return this.#connection.queryCount;
+  }
+
+  async capabilities(_signal: AbortSignal): Promise<DriverCapabilities> {
+    return CAPABILITIES;
+  }
+
+  async testConnection(signal: AbortSignal): Promise<void> {
+    await this.#connection.all('SELECT 1', [], this.#connect(signal));
+  }
+
+  async dbmsVersion(signal: AbortSignal): Promise<DbmsVersion> {
+    const sql = 'SELECT sqlite_version() AS version';
+    const [row] = await this.#connection.all<{ version: string }>(sql, [], this.#connect(signal));
+    return Object.freeze({ flavor: 'SQLite', version: String(row?.version) });
+  }
+
+  async timezone(_signal: AbortSignal): Promise<string | null> {
+    return null;
+  }
+
+  async *describeTables(scope: Scope, signal: AbortSignal): AsyncGenerator<TableMetadata> {
+    for await (const row of this.#catalog<SqliteTableRow>(tablesQuery(scope), signal)) yield toTableMetadata(row);
+  }
+
+  /** Every SQLite table's schema is null: a ref with a schema names nothing and is answered without a query. */
+  async tableExists(ref: TableRef, signal: AbortSignal): Promise<TableMetadata | null> {
+    if (ref.schema !== null) return null;
+    const { sql, params } = tablesQuery({ kind: 'tables', tables: [ref] });
+    const [row] = await this.#connection.all<SqliteTableRow>(sql, params, this.#connect(signal));
+    return row ? toTableMetadata(row) : null;
+  }
+
+  async *describeFields(scope: Scope, signal: AbortSignal): AsyncGenerator<FieldMetadata> {
+    for await (const row of this.#catalog<SqliteFieldRow>(fieldsQuery(scope), signal)) yield toFieldMetadata(row);
+  }
+
+  async *describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncGenerator<ForeignKeyMetadata> {
+    const rows = this.#catalog<SqliteForeignKeyRow>(foreignKeysQuery(scope), signal);
+    for await (const group of consecutive(rows, (row) => `${row.table_name}\u0000${row.constraint_name}`)) {
+      const constraint = toForeignKeyMetadata(group);
+      if (constraint) yield constraint;
+    }
+  }
+
+  async *describeIndexes(scope: Scope, signal: AbortSignal): AsyncGenerator<IndexMetadata> {
+    const rows = this.#catalog<SqliteIndexRow>(indexesQuery(scope), signal);
+    for await (const group of consecutive(rows, (row) => row.index_name)) yield toIndexMetadata(group);
+  }
+
+  async close(): Promise<void> {
+    await this.#connection.close();
+  }
+
+  #catalog<Row>(query: CatalogQuery, signal: AbortSignal): AsyncGenerator<Row, void> {
+    const options = { timeoutMs: this.#options.catalogQueryTimeoutMs, signal };
+    return this.#connection.query<Row>(query.sql, query.params, options);
+  }
+
+  #connect(signal: AbortSignal): QueryOptions {
+    return { timeoutMs: this.#options.connectTimeoutMs, signal };
+  }
+}
+
+/** details = {db}: the file's path, relative to the working directory unless absolute. Nothing opens until a call. */
+export function createSqliteDriver(
+  details: Readonly<Record<string, unknown>>,
+  options: DriverOptions,
+): WarehouseDriver {
+  const db = details.db;
+  if (typeof db !== 'string' || db.trim() === '') {
+    throw new DriverError('CONNECTION_FAILED', 'sqlite', 'SQLite details need "db", the path of the database file.');
+  }
+  return new SqliteDriver(new SqliteConnection(resolve(process.cwd(), db), db), options);
+}
