@@ -1,0 +1,56 @@
+// The HTTP application: Fastify configured for the contract of notify-api.md (exact paths, digit-only ids, HEAD as a
+// method of its own, the gate before routing and body reading, the contract's error bodies). It never listens.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { AppDb } from './db/connect.ts';
+import { installBodyHandling, BODY_LIMIT } from './http/body.ts';
+import { registerDatabaseRoutes } from './http/database-routes.ts';
+import { errorHandler } from './http/error-handler.ts';
+import { createGate } from './http/gate.ts';
+import { registerHealthRoutes } from './http/health-routes.ts';
+import { registerNotifyRoutes } from './http/notify-routes.ts';
+import { ROUTE_NOT_FOUND, sendText } from './http/replies.ts';
+import type { JobEvents } from './jobs/wait.ts';
+import type { Logger } from './logger.ts';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly appDb: AppDb;
+  readonly logger: Logger;
+  /** The worker pool, woken after every enqueue. */
+  readonly workers: { wake(): void };
+  /** Prompt wake-ups of waiting requests when a job of this process ends. */
+  readonly events?: JobEvents;
+  /** /api/health answers 503 until this is true (default: always true). */
+  readonly isReady?: () => boolean;
+}
+
+// The longest id Node lets through in a request line; longer ids must still reach the handler (404 "Not found.").
+const MAX_PARAM_LENGTH = 16_384;
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    exposeHeadRoutes: false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: {
+      ignoreTrailingSlash: false,
+      ignoreDuplicateSlashes: false,
+      caseSensitive: true,
+      maxParamLength: MAX_PARAM_LENGTH,
+    },
+    // A path the router cannot decode is no route, but only after the gate has had its say.
+    frameworkErrors: (_error, request, reply) => gate(request, reply) ?? sendText(reply, 404, ROUTE_NOT_FOUND),
+  }) as unknown as FastifyInstance;
+  const gate = createGate(deps.config);
+
+  app.addHook('onRequest', async (request, reply) => gate(request, reply) ?? undefined);
+  installBodyHandling(app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(async (request, reply) => gate(request, reply) ?? sendText(reply, 404, ROUTE_NOT_FOUND));
+
+  registerHealthRoutes(app, deps.isReady ?? (() => true));
+  registerNotifyRoutes(app, deps);
+  registerDatabaseRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,52 @@
+// Queueing a request's job and waiting for it on behalf of a request (notify-api.md section 4.1): the wake-up after
+// every enqueue, the MB_NOTIFY_WAIT_SECONDS bound (504) and the 500 of a failed job.
+import type { FastifyReply } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { HttpError, sanitize } from '../errors.ts';
+import { enqueue, type EnqueueRequest, type EnqueueResult, type JobView } from '../jobs/queue.ts';
+import { waitForJob } from '../jobs/wait.ts';
+
+export async function queueJob(deps: AppDeps, request: EnqueueRequest): Promise<EnqueueResult> {
+  const result = await enqueue(deps.appDb, request);
+  if (result.kind === 'enqueued') deps.workers.wake();
+  return result;
+}
+
+/** The 500 of a failed sync: a sanitized summary, never a password or key. */
+export function syncFailed(deps: AppDeps, summary: string | null, secrets: readonly string[] = []): HttpError {
+  const keys = [deps.config.apiKey, deps.config.adminApiKey].filter((k): k is string => k !== null);
+  const text = sanitize(summary ?? 'the job did not complete.', [...keys, ...secrets]);
+  return new HttpError(500, { message: `Sync failed: ${text}` }, 'json');
+}
+
+/**
+ * Waits for the job until it ends or MB_NOTIFY_WAIT_SECONDS pass (then 504 with its id; the job goes on). Returns
+ * the job that ended (the end of its retried_as chain) when it succeeded; a failed job is the 500 answer.
+ */
+export async function awaitJob(
+  deps: AppDeps,
+  reply: FastifyReply,
+  jobId: number,
+  secrets: readonly string[],
+): Promise<JobView> {
+  // A client that goes away stops the waiting, never the job.
+  const gone = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  };
+  reply.raw.once('close', onClose);
+  try {
+    const outcome = await waitForJob(deps.appDb, jobId, {
+      timeoutMs: deps.config.notifyWaitSeconds * 1000,
+      signal: gone.signal,
+      ...(deps.events ? { events: deps.events } : {}),
+    });
+    if (outcome.kind === 'timeout') {
+      throw new HttpError(504, { message: 'Sync is still running.', job_id: jobId }, 'json');
+    }
+    if (outcome.status === 'failed') throw syncFailed(deps, outcome.job.error, secrets);
+    return outcome.job;
+  } finally {
+    reply.raw.off('close', onClose);
+  }
+}

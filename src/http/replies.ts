@@ -1,0 +1,31 @@
+// Every answer of the contract goes out through these helpers: exact content types, text without a trailing newline,
+// JSON serialized here (notify-api.md sections 3.4, 3.9 and 3.10).
+import type { FastifyReply } from 'fastify';
+import { HttpError } from '../errors.ts';
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+export const ROUTE_NOT_FOUND = 'API endpoint does not exist.';
+export const NOT_FOUND = 'Not found.';
+export const MALFORMED_JSON = 'Malformed JSON in request body.';
+export const TOO_LARGE = 'Request body too large.';
+export const INTERNAL_ERROR = 'Internal server error.';
+
+export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).type(JSON_TYPE).send(JSON.stringify(body));
+}
+
+export function sendText(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).type(TEXT_TYPE).send(text);
+}
+
+export function sendHttpError(reply: FastifyReply, error: HttpError): FastifyReply {
+  return error.contentType === 'json'
+    ? sendJson(reply, error.status, error.body)
+    : sendText(reply, error.status, String(error.body));
+}
+
+export const notFound = (): HttpError => new HttpError(404, NOT_FOUND, 'text');
+export const malformedJson = (): HttpError => new HttpError(400, MALFORMED_JSON, 'text');
+export const tooLarge = (): HttpError => new HttpError(413, TOO_LARGE, 'text');
