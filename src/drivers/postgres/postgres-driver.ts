@@ -1,0 +1,439 @@
+// The PostgreSQL warehouse driver (sync-engine.md 4): pooled read-only sessions, one streamed catalog statement per
+// describe call, client-side abort plus server-side statement_timeout on every call, errors wrapped in DriverError.
+import { connect as netConnect } from 'node:net';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import {
+  DriverError,
+  type DbmsVersion,
+  type DriverCapabilities,
+  type DriverOptions,
+  type FieldMetadata,
+  type ForeignKeyMetadata,
+  type IndexMetadata,
+  type Scope,
+  type TableMetadata,
+  type TableRef,
+  type WarehouseDriver,
+} from '../driver.ts';
+import { sanitize } from '../../errors.ts';
+import {
+  columnsQuery,
+  foreignKeysQuery,
+  indexesQuery,
+  mapColumn,
+  mapForeignKey,
+  mapIndex,
+  mapTable,
+  parseSchemaFilter,
+  scopedRefs,
+  tablesQuery,
+  type CatalogQuery,
+  type PgColumnRow,
+  type PgForeignKeyRow,
+  type PgIndexRow,
+  type PgTableRow,
+  type SchemaFilter,
+} from './postgres-introspector.ts';
+
+const FETCH_SIZE = 1000;
+const IDLE_TIMEOUT_MS = 60_000;
+const LOCK_TIMEOUT_MS = 10_000;
+
+const CAPABILITIES: DriverCapabilities = Object.freeze({
+  schemas: true,
+  foreignKeys: true,
+  indexes: true,
+  comments: true,
+  rowCountEstimates: true,
+  stableObjectIds: true,
+  caseInsensitiveIdentifiers: false,
+});
+
+export interface PostgresDetails {
+  readonly host: string;
+  readonly port: number;
+  readonly dbname: string;
+  readonly user: string;
+  readonly password: string | undefined;
+  readonly ssl: boolean;
+  readonly schemaFilter: SchemaFilter | null;
+}
+
+/** Reads details already validated by the API (notify-api 6.3), filling in the defaults. */
+export function readPostgresDetails(details: Readonly<Record<string, unknown>>): PostgresDetails {
+  return Object.freeze({
+    host: String(details.host),
+    port: details.port == null ? 5432 : Number(details.port),
+    dbname: String(details.dbname),
+    user: String(details.user),
+    password: typeof details.password === 'string' ? details.password : undefined,
+    ssl: details.ssl === true,
+    schemaFilter: parseSchemaFilter(details['schema-filters-type'], details['schema-filters-patterns']),
+  });
+}
+
+/**
+ * One session's client settings. Session settings travel as startup parameters so that they cost no statement; an
+ * explicit empty password keeps pg from falling back to PGPASSWORD or ~/.pgpass; ssl is sslmode=require, as in
+ * Metabase (encrypted, certificate not verified).
+ */
+export function postgresClientConfig(details: PostgresDetails, statementTimeoutMs: number): pg.ClientConfig {
+  return {
+    host: details.host,
+    port: details.port,
+    database: details.dbname,
+    user: details.user,
+    password: details.password ?? '',
+    ssl: details.ssl ? { rejectUnauthorized: false } : false,
+    application_name: 'catalog-sync',
+    options: '-c default_transaction_read_only=on',
+    lock_timeout: LOCK_TIMEOUT_MS,
+    statement_timeout: statementTimeoutMs,
+  };
+}
+
+/** "15.18 (Debian 15.18-1.pgdg120+1)" → "15.18"; "17devel" → "17". */
+export function parseServerVersion(serverVersion: string): string {
+  return /^\s*(\d+(?:\.\d+)*)/.exec(serverVersion)?.[1] ?? serverVersion.trim();
+}
+
+export interface ErrorContext {
+  readonly host: string;
+  readonly port: number;
+  readonly connectTimeoutMs: number;
+  readonly secrets: readonly string[];
+}
+
+const CONNECT_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'temporary failure in name resolution',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset by peer',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed by the server',
+};
+
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P03', '53300', '3D000']);
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  return error instanceof AggregateError ? errorCode(error.errors[0]) : undefined;
+}
+
+function isTlsError(code: string | undefined, message: string): boolean {
+  if (message.includes('does not support SSL')) return true;
+  if (code === undefined) return false;
+  return code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO';
+}
+
+/** Maps anything thrown while talking to the warehouse to a DriverError with a sanitized, SQL-free message (4.6). */
+export function toDriverError(error: unknown, context: ErrorContext): DriverError {
+  if (error instanceof DriverError) return error;
+  const wrap = (code: DriverError['code'], message: string) =>
+    new DriverError(code, 'postgres', sanitize(message, context.secrets), { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  const where = `${context.host}:${context.port}`;
+  if (error instanceof pg.DatabaseError) {
+    const sqlState = error.code ?? '';
+    if (sqlState.startsWith('08') || CONNECTION_SQLSTATES.has(sqlState)) return wrap('CONNECTION_FAILED', message);
+    if (sqlState.startsWith('28')) return wrap('AUTH_FAILED', message);
+    if (sqlState === '57014') return wrap('TIMEOUT', message);
+    if (sqlState === '42501') return wrap('PERMISSION_DENIED', message);
+    return wrap('QUERY_FAILED', message);
+  }
+  const code = errorCode(error);
+  if (code !== undefined && Object.hasOwn(CONNECT_ERRORS, code)) {
+    return wrap('CONNECTION_FAILED', `could not connect to ${where}: ${CONNECT_ERRORS[code]}`);
+  }
+  if (isTlsError(code, message)) return wrap('CONNECTION_FAILED', `could not connect to ${where}: TLS: ${message}`);
+  if (message.includes('connection timeout') || message === 'timeout exceeded when trying to connect') {
+    return wrap('CONNECTION_FAILED', `could not connect to ${where}: timed out after ${context.connectTimeoutMs} ms`);
+  }
+  if (message.startsWith('Connection terminated')) {
+    return wrap('CONNECTION_FAILED', `connection to ${where} closed unexpectedly`);
+  }
+  return wrap('QUERY_FAILED', message);
+}
+
+/** Sends a CancelRequest for a backend (the protocol's out-of-band cancel; not an SQL statement). */
+function cancelBackend(details: PostgresDetails, client: pg.PoolClient): void {
+  const { processID, secretKey } = client as unknown as { processID: number | null; secretKey: number | null };
+  if (processID === null || secretKey === null) return;
+  const request = Buffer.alloc(16);
+  request.writeInt32BE(16, 0);
+  request.writeInt32BE(80877102, 4);
+  request.writeInt32BE(processID, 8);
+  request.writeInt32BE(secretKey, 12);
+  const socket = details.host.startsWith('/')
+    ? netConnect({ path: `${details.host}/.s.PGSQL.${details.port}` })
+    : netConnect({ host: details.host, port: details.port });
+  socket.unref();
+  socket.setTimeout(LOCK_TIMEOUT_MS, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  socket.on('connect', () => socket.end(request));
+}
+
+function interruption(signal: AbortSignal, timeoutMs: number | null): DriverError {
+  if (signal.aborted) {
+    return new DriverError('TIMEOUT', 'postgres', 'the warehouse call was cancelled', { cause: signal.reason });
+  }
+  return new DriverError('TIMEOUT', 'postgres', `the warehouse did not answer within ${timeoutMs} ms`);
+}
+
+/** Settles with `work`, or rejects at once with TIMEOUT on abort or after timeoutMs, calling onInterrupt first. */
+function interruptible<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  timeoutMs: number | null,
+  onInterrupt: () => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const interrupt = () => {
+      cleanup();
+      onInterrupt();
+      reject(interruption(signal, timeoutMs));
+    };
+    const timer = timeoutMs === null ? undefined : setTimeout(interrupt, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', interrupt);
+    };
+    if (signal.aborted) return interrupt();
+    signal.addEventListener('abort', interrupt, { once: true });
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A checked-out connection; an interrupted wait cancels the backend and destroys the connection. */
+class Lease {
+  readonly client: pg.PoolClient;
+  readonly #details: PostgresDetails;
+  #released = false;
+
+  constructor(client: pg.PoolClient, details: PostgresDetails) {
+    this.client = client;
+    this.#details = details;
+  }
+
+  wait<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
+    return interruptible(work, signal, timeoutMs, () => {
+      cancelBackend(this.#details, this.client);
+      this.release(new Error('interrupted'));
+    });
+  }
+
+  /** With an error the pool destroys the connection instead of keeping it. */
+  release(error?: Error): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.client.release(error);
+  }
+}
+
+type Purpose = 'probe' | 'catalog';
+
+class PostgresDriver implements WarehouseDriver {
+  readonly engine = 'postgres' as const;
+  readonly #details: PostgresDetails;
+  readonly #options: DriverOptions;
+  readonly #errorContext: ErrorContext;
+  readonly #pools = new Map<Purpose, pg.Pool>();
+  #queryCount = 0;
+  #closed = false;
+
+  constructor(details: PostgresDetails, options: DriverOptions) {
+    this.#details = details;
+    this.#options = options;
+    this.#errorContext = Object.freeze({
+      host: details.host,
+      port: details.port,
+      connectTimeoutMs: options.connectTimeoutMs,
+      secrets: details.password ? [details.password] : [],
+    });
+  }
+
+  get queryCount(): number {
+    return this.#queryCount;
+  }
+
+  async capabilities(signal: AbortSignal): Promise<DriverCapabilities> {
+    if (signal.aborted) throw interruption(signal, null);
+    return CAPABILITIES;
+  }
+
+  async testConnection(signal: AbortSignal): Promise<void> {
+    await this.#probe('SELECT 1', signal);
+  }
+
+  async dbmsVersion(signal: AbortSignal): Promise<DbmsVersion> {
+    const [row] = await this.#probe<{ server_version: string }>('SHOW server_version', signal);
+    return Object.freeze({ flavor: 'PostgreSQL', version: parseServerVersion(row.server_version) });
+  }
+
+  async timezone(signal: AbortSignal): Promise<string | null> {
+    const [row] = await this.#probe<{ TimeZone: string }>('SHOW TimeZone', signal);
+    return row.TimeZone || null;
+  }
+
+  describeTables(scope: Scope, signal: AbortSignal): AsyncIterable<TableMetadata> {
+    return this.#stream(this.#query(scope, tablesQuery), signal, (row: PgTableRow) => mapTable(row));
+  }
+
+  /** The scoped describeTables statement for one ref, under the probe timeout. */
+  async tableExists(ref: TableRef, signal: AbortSignal): Promise<TableMetadata | null> {
+    if (signal.aborted) throw interruption(signal, null);
+    if (ref.schema === null) return null;
+    const query = tablesQuery({ schemas: [ref.schema], names: [ref.name] }, this.#details.schemaFilter);
+    const [row] = await this.#probe<PgTableRow>(query, signal);
+    return row === undefined ? null : mapTable(row);
+  }
+
+  describeFields(scope: Scope, signal: AbortSignal): AsyncIterable<FieldMetadata> {
+    let schema: string | undefined;
+    let table: string | undefined;
+    let position = 0;
+    return this.#stream(this.#query(scope, columnsQuery), signal, (row: PgColumnRow) => {
+      if (row.relname !== table || row.nspname !== schema) {
+        schema = row.nspname;
+        table = row.relname;
+        position = 0;
+      }
+      return mapColumn(row, position++);
+    });
+  }
+
+  describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncIterable<ForeignKeyMetadata> {
+    return this.#stream(this.#query(scope, foreignKeysQuery), signal, (row: PgForeignKeyRow) => mapForeignKey(row));
+  }
+
+  describeIndexes(scope: Scope, signal: AbortSignal): AsyncIterable<IndexMetadata> {
+    return this.#stream(this.#query(scope, indexesQuery), signal, (row: PgIndexRow) => mapIndex(row));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((pool) => pool.end()));
+  }
+
+  /** null when a table scope names no table PostgreSQL could have (every ref with a null schema). */
+  #query(
+    scope: Scope,
+    build: (refs: { schemas: string[]; names: string[] } | null, filter: SchemaFilter | null) => CatalogQuery,
+  ): CatalogQuery | null {
+    const refs = scope.kind === 'database' ? null : scopedRefs(scope.tables);
+    if (refs !== null && refs.schemas.length === 0) return null;
+    return build(refs, this.#details.schemaFilter);
+  }
+
+  /**
+   * Probes and catalog queries need different server-side statement_timeouts; each purpose has its own pool of one
+   * connection (at most 2 per database) whose startup parameters carry its timeout, so no SET statement is needed.
+   */
+  #pool(purpose: Purpose): pg.Pool {
+    if (this.#closed) throw new DriverError('CONNECTION_FAILED', 'postgres', 'the driver is closed');
+    let pool = this.#pools.get(purpose);
+    if (!pool) {
+      const timeoutMs = purpose === 'probe' ? this.#options.connectTimeoutMs : this.#options.catalogQueryTimeoutMs;
+      pool = new pg.Pool({
+        ...postgresClientConfig(this.#details, timeoutMs),
+        max: 1,
+        idleTimeoutMillis: IDLE_TIMEOUT_MS,
+        connectionTimeoutMillis: this.#options.connectTimeoutMs,
+        allowExitOnIdle: true,
+      });
+      // An idle connection that dies is dropped by the pool; the next call reconnects and reports its own error.
+      pool.on('error', () => undefined);
+      this.#pools.set(purpose, pool);
+    }
+    return pool;
+  }
+
+  async #lease(purpose: Purpose, signal: AbortSignal): Promise<Lease> {
+    const pending = this.#pool(purpose).connect();
+    const client = await interruptible(pending, signal, null, () => {
+      pending.then((late) => late.release(), () => undefined);
+    });
+    return new Lease(client, this.#details);
+  }
+
+  async #probe<R extends pg.QueryResultRow>(text: string | CatalogQuery, signal: AbortSignal): Promise<R[]> {
+    const query = typeof text === 'string' ? { text, values: [] } : text;
+    let lease: Lease | undefined;
+    try {
+      lease = await this.#lease('probe', signal);
+      const work = lease.client.query<R>(query.text, [...query.values]);
+      this.#queryCount += 1;
+      const result = await lease.wait(work, signal, this.#options.connectTimeoutMs);
+      lease.release();
+      return result.rows;
+    } catch (error) {
+      lease?.release(error instanceof Error ? error : new Error(String(error)));
+      throw toDriverError(error, this.#errorContext);
+    }
+  }
+
+  /**
+   * Streams one statement through a cursor, FETCH_SIZE rows per round trip. Each fetch gets the catalog timeout, as
+   * the server's statement_timeout restarts at each Execute: the consumer's time between fetches does not count.
+   */
+  async *#stream<R, T>(query: CatalogQuery | null, signal: AbortSignal, map: (row: R) => T): AsyncGenerator<T> {
+    if (signal.aborted) throw interruption(signal, null);
+    if (query === null) return;
+    const timeoutMs = this.#options.catalogQueryTimeoutMs;
+    let lease: Lease | undefined;
+    let cursor: Cursor<R> | undefined;
+    let done = false;
+    try {
+      lease = await this.#lease('catalog', signal);
+      cursor = lease.client.query(new Cursor<R>(query.text, [...query.values]));
+      this.#queryCount += 1;
+      for (;;) {
+        const rows = await lease.wait(cursor.read(FETCH_SIZE), signal, timeoutMs);
+        for (const row of rows) yield map(row);
+        if (rows.length < FETCH_SIZE) break;
+      }
+      done = true;
+      lease.release();
+    } catch (error) {
+      done = true;
+      lease?.release(error instanceof Error ? error : new Error(String(error)));
+      throw toDriverError(error, this.#errorContext);
+    } finally {
+      if (!done && lease && cursor) await this.#closeEarly(lease, cursor, signal);
+    }
+  }
+
+  /** The consumer stopped early: close the portal and keep the connection, or drop it when that fails. */
+  async #closeEarly<R>(lease: Lease, cursor: Cursor<R>, signal: AbortSignal): Promise<void> {
+    try {
+      await lease.wait(cursor.close(), signal, this.#options.connectTimeoutMs);
+      lease.release();
+    } catch (error) {
+      lease.release(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+export function createPostgresDriver(
+  details: Readonly<Record<string, unknown>>,
+  options: DriverOptions,
+): WarehouseDriver {
+  return new PostgresDriver(readPostgresDetails(details), options);
+}
