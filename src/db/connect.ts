@@ -74,6 +74,8 @@ function openPostgres(connectionString: string, max: number): AppDb {
     },
   };
   const pool = new pg.Pool({ connectionString, max, types, connectionTimeoutMillis: 15_000, idleTimeoutMillis: 60_000 });
+  // An idle connection killed by the server (restart, terminate) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
   const db = new Kysely<AppSchema>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {

@@ -1,0 +1,442 @@
+// The job queue in the application database (sync-engine.md sections 2.8 and 8.2 to 8.5): enqueue with coalescing,
+// claim, lease renewal, completion and hand-on of interrupted jobs. sync_job is the source of truth; the partial unique
+// indexes sync_job_one_queued and sync_job_one_running enforce one queued and one running job per database.
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { AppDb } from '../db/connect.ts';
+import { parseJson, type AppSchema, type JobState, type SyncJobRow } from '../db/schema.ts';
+import { millisSince, nowPlusSeconds, readNow } from './clock.ts';
+import { mergePlans, normalizePlan, planNewTables, sameNewTable } from './plan.ts';
+import type { JobResult, NewTableRef, Plan, Trigger } from './types.ts';
+
+/** Only the 20 most recent trigger records are kept on a job. */
+export const MAX_TRIGGERS = 20;
+/** A queued job's priority is raised to on-demand after it waited this long (aging, 8.4). */
+export const AGING_SECONDS = 600;
+/** A job interrupted by lease expiry is retried while its attempt is below this (8.5). */
+export const MAX_ATTEMPTS = 3;
+
+const MAX_ID = 2_147_483_647;
+
+export interface EnqueueRequest {
+  readonly databaseId: number;
+  readonly plan: Plan;
+  /** 0 scheduled, 10 on-demand. */
+  readonly priority: 0 | 10;
+  readonly trigger: Trigger;
+  /**
+   * New-table requests: refuse when a metabase_table row of this database has this identity (COALESCE(schema, '')
+   * and name, exact) or the database's queued or running job names it in new_tables of any phase.
+   */
+  readonly newTable?: NewTableRef;
+}
+
+export type EnqueueResult =
+  | { readonly kind: 'enqueued'; readonly jobId: number; readonly joined: boolean }
+  | { readonly kind: 'already-exists' };
+
+export interface JobView {
+  readonly id: number;
+  readonly databaseId: number;
+  readonly state: JobState;
+  readonly plan: Plan;
+  readonly triggers: readonly Trigger[];
+  readonly triggerCount: number;
+  readonly priority: number;
+  readonly enqueuedAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly error: string | null;
+  readonly result: JobResult | null;
+  readonly retriedAs: number | null;
+  readonly attempt: number;
+}
+
+type JobRow = Selectable<SyncJobRow>;
+
+export function toJobView(row: JobRow): JobView {
+  return {
+    id: row.id,
+    databaseId: row.database_id,
+    state: row.state,
+    plan: parseJson<Plan>(row.plan, {}),
+    triggers: parseJson<Trigger[]>(row.triggers, []),
+    triggerCount: row.trigger_count,
+    priority: row.priority,
+    enqueuedAt: row.enqueued_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    error: row.error,
+    result: parseJson<JobResult | null>(row.result, null),
+    retriedAs: row.retried_as,
+    attempt: row.attempt,
+  };
+}
+
+/** A job id the id column can hold; anything else names no job. */
+export function isJobId(id: number): boolean {
+  return Number.isSafeInteger(id) && id >= 1 && id <= MAX_ID;
+}
+
+export async function getJob(appDb: AppDb, id: number): Promise<JobView | null> {
+  if (!isJobId(id)) return null;
+  const row = await appDb.db.selectFrom('sync_job').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toJobView(row) : null;
+}
+
+/** A violation of one of sync_job's partial unique indexes (a concurrent enqueue or claim won). */
+function isJobUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  if (e?.code === '23505') return typeof e.constraint === 'string' && e.constraint.startsWith('sync_job_one_');
+  return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' && String(e.message).includes('sync_job.database_id');
+}
+
+/** Runs a transaction, and once more when it hit the queued-unique index (a concurrent enqueue inserted first). */
+async function inTransactionRetryingOnce<T>(
+  appDb: AppDb,
+  work: (trx: Transaction<AppSchema>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await appDb.db.transaction().execute(work);
+  } catch (error) {
+    if (!isJobUniqueViolation(error)) throw error;
+    return await appDb.db.transaction().execute(work);
+  }
+}
+
+async function lockQueuedJob(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  databaseId: number,
+): Promise<JobRow | undefined> {
+  return await trx
+    .selectFrom('sync_job')
+    .selectAll()
+    .where('database_id', '=', databaseId)
+    .where('state', '=', 'queued')
+    .$if(appDb.kind === 'postgres', (qb) => qb.forUpdate())
+    .executeTakeFirst();
+}
+
+async function newTableKnown(trx: Transaction<AppSchema>, databaseId: number, ref: NewTableRef): Promise<boolean> {
+  const row = await trx
+    .selectFrom('metabase_table')
+    .select('id')
+    .where('db_id', '=', databaseId)
+    .where(sql<string>`coalesce(${sql.ref('schema')}, '')`, '=', ref.schema ?? '')
+    .where('name', '=', ref.name)
+    .executeTakeFirst();
+  if (row) return true;
+  const jobs = await trx
+    .selectFrom('sync_job')
+    .select('plan')
+    .where('database_id', '=', databaseId)
+    .where('state', 'in', ['queued', 'running'])
+    .execute();
+  return jobs.some((job) => planNewTables(parseJson<Plan>(job.plan, {})).some((t) => sameNewTable(t, ref)));
+}
+
+interface Placement {
+  readonly databaseId: number;
+  readonly plan: Plan;
+  readonly priority: number;
+  readonly trigger: Trigger;
+  readonly attempt: number;
+}
+
+/** Steps 2 and 3 of 8.3: merge into the database's (locked) queued job, or insert a new queued job. */
+async function placeInQueue(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  queued: JobRow | undefined,
+  placement: Placement,
+): Promise<{ jobId: number; joined: boolean }> {
+  if (queued) {
+    const triggers = [...parseJson<Trigger[]>(queued.triggers, []), placement.trigger].slice(-MAX_TRIGGERS);
+    await trx
+      .updateTable('sync_job')
+      .set({
+        plan: JSON.stringify(normalizePlan(mergePlans(parseJson<Plan>(queued.plan, {}), placement.plan))),
+        triggers: JSON.stringify(triggers),
+        trigger_count: sql<number>`trigger_count + 1`,
+        priority: Math.max(queued.priority, placement.priority),
+        attempt: Math.max(queued.attempt, placement.attempt),
+        updated_at: appDb.now(),
+      })
+      .where('id', '=', queued.id)
+      .execute();
+    return { jobId: queued.id, joined: true };
+  }
+  const inserted = await trx
+    .insertInto('sync_job')
+    .values({
+      database_id: placement.databaseId,
+      state: 'queued',
+      plan: JSON.stringify(normalizePlan(placement.plan)),
+      triggers: JSON.stringify([placement.trigger]),
+      trigger_count: 1,
+      priority: placement.priority,
+      attempt: placement.attempt,
+      enqueued_at: appDb.now(),
+      updated_at: appDb.now(),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { jobId: inserted.id, joined: false };
+}
+
+/**
+ * Enqueue of 8.3 in one transaction: the database's queued job is locked (PostgreSQL: FOR UPDATE; SQLite: the single
+ * connection serializes transactions), the new-table check runs, then the request joins that job or inserts one.
+ * A running job is never modified.
+ */
+export async function enqueue(appDb: AppDb, request: EnqueueRequest): Promise<EnqueueResult> {
+  const placement: Placement = {
+    databaseId: request.databaseId,
+    plan: normalizePlan(request.plan),
+    priority: request.priority,
+    trigger: request.trigger,
+    attempt: 1,
+  };
+  return await inTransactionRetryingOnce(appDb, async (trx): Promise<EnqueueResult> => {
+    const queued = await lockQueuedJob(appDb, trx, request.databaseId);
+    if (request.newTable && (await newTableKnown(trx, request.databaseId, request.newTable))) {
+      return { kind: 'already-exists' };
+    }
+    const placed = await placeInQueue(appDb, trx, queued, placement);
+    return { kind: 'enqueued', ...placed };
+  });
+}
+
+/**
+ * Claim of 8.4, one statement: the best queued job whose database has no running job, by effective priority (raised
+ * to 10 after AGING_SECONDS), enqueued_at and id, becomes running under `owner`'s lease. Null when there is none.
+ */
+export async function claimJob(appDb: AppDb, owner: string, ttlSeconds: number): Promise<JobView | null> {
+  const agedBefore = nowPlusSeconds(appDb, -AGING_SECONDS);
+  const effectivePriority = sql<number>`
+    case when q.priority < 10 and q.enqueued_at <= ${agedBefore} then 10 else q.priority end`;
+  const candidate = appDb.db
+    .selectFrom('sync_job as q')
+    .select('q.id')
+    .where('q.state', '=', 'queued')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('sync_job as r')
+            .select('r.id')
+            .whereRef('r.database_id', '=', 'q.database_id')
+            .where('r.state', '=', 'running'),
+        ),
+      ),
+    )
+    .orderBy(effectivePriority, 'desc')
+    .orderBy('q.enqueued_at')
+    .orderBy('q.id')
+    .limit(1)
+    .$if(appDb.kind === 'postgres', (qb) => qb.forUpdate().skipLocked());
+  for (let race = 0; ; race++) {
+    try {
+      const row = await appDb.db
+        .updateTable('sync_job')
+        .set({
+          state: 'running',
+          started_at: appDb.now(),
+          lease_owner: owner,
+          lease_expires_at: nowPlusSeconds(appDb, ttlSeconds),
+          heartbeat_at: appDb.now(),
+          updated_at: appDb.now(),
+        })
+        .where('id', '=', candidate)
+        .where('state', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toJobView(row) : null;
+    } catch (error) {
+      // Another instance started a job of the same database between our read and our write: pick again.
+      if (race >= 3 || !isJobUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+/**
+ * The conditional update of 8.5 that the heartbeat and every fenced transaction run. False when the job is no longer
+ * running under `owner` (lease lost, or the job or its database deleted).
+ */
+export async function renewLease(
+  appDb: AppDb,
+  executor: Kysely<AppSchema>,
+  jobId: number,
+  owner: string,
+  ttlSeconds: number,
+): Promise<boolean> {
+  const result = await executor
+    .updateTable('sync_job')
+    .set({ lease_expires_at: nowPlusSeconds(appDb, ttlSeconds), heartbeat_at: appDb.now() })
+    .where('id', '=', jobId)
+    .where('state', '=', 'running')
+    .where('lease_owner', '=', owner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+async function closeStartedTasks(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  jobId: number,
+  status: 'failed' | 'unknown',
+): Promise<void> {
+  await trx
+    .updateTable('task_history')
+    .set({ status, ended_at: appDb.now(), duration: millisSince(appDb, 'started_at') })
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'started')
+    .execute();
+}
+
+export interface Completion {
+  readonly state: 'succeeded' | 'failed';
+  readonly error: string | null;
+  readonly result: JobResult | null;
+  /** Task rows the runner left `started` become `failed` (the runner threw instead of closing them). */
+  readonly failStartedTasks?: boolean;
+}
+
+/** Writes the terminal state, only while `owner` holds the job's lease. False when the lease was lost. */
+export async function completeJob(
+  appDb: AppDb,
+  jobId: number,
+  owner: string,
+  completion: Completion,
+): Promise<boolean> {
+  return await appDb.db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('sync_job')
+      .set({
+        state: completion.state,
+        error: completion.error,
+        result: completion.result === null ? null : JSON.stringify(completion.result),
+        finished_at: appDb.now(),
+        lease_owner: null,
+        lease_expires_at: null,
+        heartbeat_at: null,
+        updated_at: appDb.now(),
+      })
+      .where('id', '=', jobId)
+      .where('state', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    if (completion.failStartedTasks) await closeStartedTasks(appDb, trx, jobId, 'failed');
+    return true;
+  });
+}
+
+export interface Interruption {
+  readonly jobId: number;
+  /** The job that carries the plan on, or null when it was not retried. */
+  readonly retriedAs: number | null;
+}
+
+interface InterruptRule {
+  /** Which running row may be interrupted: the owner's own (shutdown) or one whose lease expired (sweeper). */
+  readonly where: { readonly owner: string } | 'lease-expired';
+  readonly error: string;
+  /** What the runner recorded before it stopped, if it returned at all. */
+  readonly result: JobResult | null;
+  readonly taskStatus: 'failed' | 'unknown';
+  /** The successor's attempt from the interrupted job's, or null for no successor. */
+  readonly nextAttempt: (attempt: number) => number | null;
+}
+
+/** One transaction: running → interrupted, started task rows closed, the plan handed on through retried_as. */
+async function interrupt(appDb: AppDb, jobId: number, rule: InterruptRule): Promise<Interruption | null> {
+  return await inTransactionRetryingOnce(appDb, async (trx) => {
+    const row = await trx
+      .updateTable('sync_job')
+      .set({
+        state: 'interrupted',
+        error: rule.error,
+        result: rule.result === null ? null : JSON.stringify(rule.result),
+        finished_at: appDb.now(),
+        lease_owner: null,
+        lease_expires_at: null,
+        heartbeat_at: null,
+        updated_at: appDb.now(),
+      })
+      .where('id', '=', jobId)
+      .where('state', '=', 'running')
+      .where((eb) =>
+        rule.where === 'lease-expired'
+          ? eb('lease_expires_at', '<', appDb.now())
+          : eb('lease_owner', '=', rule.where.owner),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) return null;
+    await closeStartedTasks(appDb, trx, jobId, rule.taskStatus);
+    const attempt = rule.nextAttempt(row.attempt);
+    if (attempt === null) return { jobId, retriedAs: null };
+    const trigger: Trigger = {
+      source: 'retry',
+      at: await readNow(appDb, trx),
+      detail: { job_id: jobId, reason: rule.error },
+    };
+    const queued = await lockQueuedJob(appDb, trx, row.database_id);
+    const { jobId: successor } = await placeInQueue(appDb, trx, queued, {
+      databaseId: row.database_id,
+      plan: parseJson<Plan>(row.plan, {}),
+      priority: row.priority,
+      trigger,
+      attempt,
+    });
+    await trx.updateTable('sync_job').set({ retried_as: successor }).where('id', '=', jobId).execute();
+    return { jobId, retriedAs: successor };
+  });
+}
+
+/**
+ * Shutdown or a runner-signalled interruption of 8.9: only the owner's running job; started task rows → failed; the
+ * plan is merged into the queued job (or a new one) with the same attempt, since a shutdown uses up no attempt.
+ */
+export async function interruptOwnedJob(
+  appDb: AppDb,
+  jobId: number,
+  owner: string,
+  reason: string,
+  result: JobResult | null = null,
+): Promise<Interruption | null> {
+  return await interrupt(appDb, jobId, {
+    where: { owner },
+    error: reason,
+    result,
+    taskStatus: 'failed',
+    nextAttempt: (attempt) => attempt,
+  });
+}
+
+/**
+ * The sweeper of 8.5: every running job whose lease expired is interrupted ('lease expired'), its started task rows
+ * become unknown, and below MAX_ATTEMPTS its plan is retried with attempt + 1. Each job in its own transaction,
+ * conditional on the lease still being expired, so concurrent sweepers on several instances handle a job once.
+ */
+export async function sweepExpiredLeases(appDb: AppDb): Promise<Interruption[]> {
+  const expired = await appDb.db
+    .selectFrom('sync_job')
+    .select('id')
+    .where('state', '=', 'running')
+    .where('lease_expires_at', '<', appDb.now())
+    .orderBy('id')
+    .execute();
+  const done: Interruption[] = [];
+  for (const { id } of expired) {
+    const interruption = await interrupt(appDb, id, {
+      where: 'lease-expired',
+      error: 'lease expired',
+      result: null,
+      taskStatus: 'unknown',
+      nextAttempt: (attempt) => (attempt < MAX_ATTEMPTS ? attempt + 1 : null),
+    });
+    if (interruption) done.push(interruption);
+  }
+  return done;
+}
