@@ -16,7 +16,7 @@ export async function queueJob(deps: AppDeps, request: EnqueueRequest): Promise<
 export function syncFailed(deps: AppDeps, summary: string | null, secrets: readonly string[] = []): HttpError {
   const keys = [deps.config.apiKey, deps.config.adminApiKey].filter((k): k is string => k !== null);
   const text = sanitize(summary ?? 'the job did not complete.', [...keys, ...secrets]);
-  return new HttpError(500, { message: `Sync failed: ${text}` }, 'json');
+  return new HttpError(500, { message: text.startsWith('Sync failed') ? text : `Sync failed: ${text}` }, 'json');
 }
 
 /**

@@ -1,0 +1,151 @@
+// Catalog queries and time of a whole-database schema sync against PostgreSQL warehouses of growing size.
+// The count must not depend on the number of tables (performance.md P3). Time is reported as a ratio to the
+// floor measured in the same run: the same driver's four catalog listings read to the end, writing nothing.
+//
+//   npm run bench                          # 100 and 1,000 tables (quick profile)
+//   npm run bench -- 100 1000 10000        # any sizes
+//
+// Uses TEST_PG_URL when set, otherwise starts an ephemeral PostgreSQL (test/support/postgres.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { openAppDb } from '../src/db/connect.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { createDriver } from '../src/drivers/registry.ts';
+import type { WarehouseDriver } from '../src/drivers/driver.ts';
+import { silentLogger } from '../src/logger.ts';
+import { createJobRunner } from '../src/sync/run-job.ts';
+import type { Plan, RunningJob } from '../src/jobs/types.ts';
+import { createTestDatabase, execSql, startPostgres, type PgServer } from '../test/support/postgres.ts';
+
+const COLUMNS = 20;
+
+/** CREATE statements for n tables of COLUMNS + 1 columns, each with a primary key, an index and a foreign key. */
+function warehouseDdl(tables: number): string[] {
+  const batches: string[] = [];
+  let batch: string[] = [];
+  for (let i = 0; i < tables; i++) {
+    const columns = ['id integer PRIMARY KEY'];
+    for (let c = 1; c <= COLUMNS; c++) {
+      columns.push(c % 4 === 0 ? `c${c} text` : c % 4 === 1 ? `c${c} bigint NOT NULL DEFAULT 0` : c % 4 === 2 ? `c${c} timestamptz` : `c${c} numeric(12,2)`);
+    }
+    if (i > 0) columns.push(`parent_id integer REFERENCES t${String(i - 1).padStart(5, '0')} (id)`);
+    const name = `t${String(i).padStart(5, '0')}`;
+    batch.push(`CREATE TABLE ${name} (${columns.join(', ')}); CREATE INDEX ${name}_c1 ON ${name} (c1);`);
+    if (batch.length === 100) {
+      batches.push(batch.join('\n'));
+      batch = [];
+    }
+  }
+  if (batch.length) batches.push(batch.join('\n'));
+  return batches;
+}
+
+interface Measurement {
+  readonly tables: number;
+  readonly floorMs: number;
+  readonly floorQueries: number;
+  readonly coldMs: number;
+  readonly coldQueries: number;
+  readonly warmMs: number;
+  readonly warmQueries: number;
+}
+
+async function drain<T>(iterable: AsyncIterable<T>): Promise<number> {
+  let n = 0;
+  for await (const _ of iterable) n++;
+  return n;
+}
+
+async function measure(tables: number): Promise<Measurement> {
+  const warehouse = await createTestDatabase('bench');
+  for (const ddl of warehouseDdl(tables)) await execSql(warehouse.url, ddl);
+  await execSql(warehouse.url, 'ANALYZE');
+  const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-bench-'));
+  const config = loadConfig({ MB_DB_FILE: join(dir, 'app.db') });
+  const options = { connectTimeoutMs: 15_000, catalogQueryTimeoutMs: 300_000 };
+  try {
+    // Floor: the four listings through the same driver, read to the end, nothing written.
+    const floorDriver = createDriver('postgres', warehouse.details, options);
+    const signal = new AbortController().signal;
+    await floorDriver.testConnection(signal);
+    const floorStart = performance.now();
+    const scope = { kind: 'database' } as const;
+    await drain(floorDriver.describeTables(scope, signal));
+    await drain(floorDriver.describeFields(scope, signal));
+    await drain(floorDriver.describeForeignKeys(scope, signal));
+    await drain(floorDriver.describeIndexes(scope, signal));
+    const floorMs = performance.now() - floorStart;
+    const floorQueries = floorDriver.queryCount - 1;
+    await floorDriver.close();
+
+    const appDb = openAppDb({ kind: 'sqlite', file: config.dbFile });
+    await migrate(appDb);
+    const database = await appDb.db
+      .insertInto('metabase_database')
+      .values({ name: 'bench', engine: 'postgres', details: JSON.stringify(warehouse.details) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const drivers: WarehouseDriver[] = [];
+    const runner = createJobRunner({
+      appDb,
+      config,
+      logger: silentLogger(),
+      createDriver: (engine, details, driverOptions) => {
+        const driver = createDriver(engine, details, driverOptions);
+        drivers.push(driver);
+        return driver;
+      },
+    });
+    const plan: Plan = { metadata: { database: true } };
+    const run = async (): Promise<{ ms: number; queries: number }> => {
+      const job = await appDb.db
+        .insertInto('sync_job')
+        .values({ database_id: database.id, state: 'running', plan: JSON.stringify(plan), triggers: '[]', lease_owner: 'bench', lease_expires_at: '9999-12-31T00:00:00.000Z' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const running: RunningJob = {
+        id: job.id,
+        databaseId: database.id,
+        plan,
+        triggers: [],
+        signal: new AbortController().signal,
+        fence: async () => {},
+      };
+      const start = performance.now();
+      const outcome = await runner(running);
+      const ms = performance.now() - start;
+      if (outcome.state !== 'succeeded') throw new Error(`bench sync failed: ${outcome.error}`);
+      await appDb.db.updateTable('sync_job').set({ state: 'succeeded' }).where('id', '=', job.id).execute();
+      const driver = drivers.at(-1);
+      return { ms, queries: driver ? driver.queryCount : -1 };
+    };
+    const cold = await run();
+    const warm = await run();
+    await appDb.close();
+    return { tables, floorMs, floorQueries, coldMs: cold.ms, coldQueries: cold.queries, warmMs: warm.ms, warmQueries: warm.queries };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+let server: PgServer | undefined;
+if (!process.env.TEST_PG_URL) {
+  server = await startPostgres();
+  process.env.TEST_PG_URL = server.url;
+}
+try {
+  const rows: Measurement[] = [];
+  for (const tables of sizes.length ? sizes : [100, 1000]) rows.push(await measure(tables));
+  console.log(`PostgreSQL warehouse, ${COLUMNS + 1}-22 columns per table, one PK, one index and one FK per table`);
+  console.log('| tables | warehouse queries (cold sync) | (no-change sync) | floor (4 listings) | cold sync | ratio to floor | no-change sync | ratio to floor |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    console.log(`| ${r.tables} | ${r.coldQueries} | ${r.warmQueries} | ${f(r.floorMs)} (${r.floorQueries} queries) | ${f(r.coldMs)} | ${(r.coldMs / r.floorMs).toFixed(2)}× | ${f(r.warmMs)} | ${(r.warmMs / r.floorMs).toFixed(2)}× |`);
+  }
+} finally {
+  server?.stop();
+}

@@ -1,0 +1,106 @@
+// The service: config → application database (SQLite: lock file) → migrations → sample database (empty catalog
+// only) → workers → HTTP, and the graceful stop that undoes it in reverse (sync-engine.md section 8.9).
+import { setTimeout as delay } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { openAppDb, type AppDb } from './db/connect.ts';
+import { migrate } from './db/migrate.ts';
+import { acquireSqliteLock, type SqliteLock } from './db/sqlite-lock.ts';
+import { WorkerPool } from './jobs/worker-pool.ts';
+import type { Logger } from './logger.ts';
+import { registerSampleDatabase } from './sample/register-sample.ts';
+import { createJobRunner } from './sync/run-job.ts';
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly appDb: AppDb;
+  readonly workers: WorkerPool;
+  /** `http://host:port` once listening, null when started without listening (tests use app.inject()). */
+  readonly url: string | null;
+  /** Stops accepting requests, stops the workers within the shutdown grace, closes the database, frees the lock. */
+  stop(): Promise<void>;
+}
+
+/** Time answers of requests that waited for a job get to go out after the workers stopped. */
+const RESPONSE_FLUSH_MS = 1000;
+
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: { listen?: boolean } = {},
+): Promise<Service> {
+  for (const warning of config.warnings) logger.warn(warning);
+  const lock = config.dbType === 'sqlite' ? acquireSqliteLock(config.dbFile) : null;
+  let appDb: AppDb | null = null;
+  let workers: WorkerPool | null = null;
+  let app: FastifyInstance | null = null;
+  try {
+    appDb = openAppDb(
+      config.dbType === 'sqlite'
+        ? { kind: 'sqlite', file: config.dbFile }
+        : { kind: 'postgres', connectionUri: config.dbConnectionUri ?? '' },
+    );
+    await migrate(appDb);
+    await registerSampleDatabase({ appDb, config, logger });
+    workers = new WorkerPool({ appDb, config, logger, runner: createJobRunner({ appDb, config, logger }) });
+    workers.start();
+    // Built once migrations ran: this process never serves /api/health's 503 "initializing" (notify-api 6.0).
+    app = buildApp({ config, appDb, logger, workers, events: workers.events });
+    let url: string | null = null;
+    if (options.listen) {
+      await app.listen({ host: config.host, port: config.port });
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+      logger.info(`catalog-sync listening on ${url}`);
+    } else {
+      await app.ready();
+    }
+    return createService(app, appDb, workers, url, lock, logger);
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await workers?.stop().catch(() => undefined);
+    await appDb?.close().catch(() => undefined);
+    lock?.release();
+    throw error;
+  }
+}
+
+function createService(
+  app: FastifyInstance,
+  appDb: AppDb,
+  workers: WorkerPool,
+  url: string | null,
+  lock: SqliteLock | null,
+  logger: Logger,
+): Service {
+  let stopping: Promise<void> | null = null;
+  const stop = async (): Promise<void> => {
+    logger.info('catalog-sync stopping');
+    // New connections are refused at once; requests in flight may be waiting for a job, so the server is closed
+    // for good only after the workers stopped and those answers had a moment to go out.
+    const closed = app.close();
+    try {
+      await workers.stop();
+    } finally {
+      try {
+        await Promise.race([closed, delay(RESPONSE_FLUSH_MS, undefined, { ref: false })]);
+        app.server.closeAllConnections();
+        await closed;
+      } finally {
+        await appDb.close();
+        lock?.release();
+        logger.info('catalog-sync stopped');
+      }
+    }
+  };
+  return {
+    app,
+    appDb,
+    workers,
+    url,
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// sync-fields (sync-engine.md section 3.3): the field stream grouped by table, groups batched by 100 tables or
+// 5,000 fields, each batch one SELECT of its stored fields and one transaction. A table without a reported group
+// is left unchanged; if the stream fails, completed groups are written and the rest stay as they are.
+import type { Transaction } from 'kysely';
+import {
+  deleteFieldValues,
+  insertFields,
+  retireFields,
+  selectFieldsByTables,
+  updateField,
+} from '../catalog/field-rows.ts';
+import {
+  diffField,
+  matchFields,
+  newFieldValues,
+  type FieldRules,
+  type NewFieldValues,
+  type StoredField,
+} from '../catalog/fields.ts';
+import { identityKey, qualifiedName } from '../catalog/names.ts';
+import { chunks } from '../catalog/table-rows.ts';
+import type { AppSchema } from '../db/schema.ts';
+import { MAX_SCOPE_TABLES, type FieldMetadata, type Scope } from '../drivers/driver.ts';
+import type { ChangeGroup } from '../jobs/types.ts';
+import { writeBatch } from './batch.ts';
+import type { SyncContext } from './context.ts';
+import { errorInfo, rethrowIfFatal } from './errors.ts';
+import type { MetadataState, PhaseTable } from './metadata-state.ts';
+import { readAhead } from './read-ahead.ts';
+import type { StepReport } from './step-report.ts';
+
+export const FIELD_BATCH_TABLES = 100;
+export const FIELD_BATCH_FIELDS = 5000;
+
+interface Group {
+  readonly table: PhaseTable;
+  readonly fields: FieldMetadata[];
+}
+
+type FieldCount =
+  | 'created'
+  | 'reactivated'
+  | 'renamed'
+  | 'updated'
+  | 'unchanged'
+  | 'retired'
+  | 'type-changed'
+  | 'user-overrides-reset';
+
+interface TableFieldResult {
+  readonly table: PhaseTable;
+  readonly fields: number;
+  readonly counts: Record<FieldCount, number>;
+  readonly changes: { kind: keyof ChangeGroup; entry: string | { from: string; to: string } }[];
+}
+
+/** The scopes of the field, FK and index streams: the database, or the tables in chunks of at most 500. */
+export function streamScopes(tables: readonly PhaseTable[] | null): Scope[] {
+  if (tables === null) return [{ kind: 'database' }];
+  return chunks(tables, MAX_SCOPE_TABLES).map((chunk) => ({
+    kind: 'tables',
+    tables: chunk.map((t) => ({ schema: t.schema, name: t.name })),
+  }));
+}
+
+/** Reconciles one table's reported columns with its stored fields, writing inside `trx`. */
+async function reconcileTable(
+  ctx: SyncContext,
+  trx: Transaction<AppSchema>,
+  group: Group,
+  stored: readonly StoredField[],
+  byObjectId: boolean,
+  inserts: NewFieldValues[],
+): Promise<TableFieldResult> {
+  const { table } = group;
+  const rules: FieldRules = {
+    positionFollowsDatabase: table.fieldOrder === 'database',
+    cruftColumnPatterns: ctx.cruftColumnPatterns,
+  };
+  const counts: TableFieldResult['counts'] = {
+    created: 0,
+    reactivated: 0,
+    renamed: 0,
+    updated: 0,
+    unchanged: 0,
+    retired: 0,
+    'type-changed': 0,
+    'user-overrides-reset': 0,
+  };
+  const changes: TableFieldResult['changes'] = [];
+  const name = (field: string) => qualifiedName(table.schema, table.name, field);
+  const matching = matchFields(group.fields, stored, byObjectId);
+  const valuesToDelete: number[] = [];
+  for (const { reported, stored: row } of matching.matched) {
+    const diff = diffField(row, reported, rules);
+    if (Object.keys(diff.changes).length > 0) await updateField(trx, row.id, diff.changes, ctx.appDb.now());
+    if (diff.deleteFieldValues) valuesToDelete.push(row.id);
+    if (diff.reactivated) {
+      counts.reactivated++;
+      changes.push({ kind: 'reactivated', entry: name(reported.name) });
+    } else if (diff.renamed) {
+      counts.renamed++;
+    } else if (Object.keys(diff.changes).length > 0) {
+      counts.updated++;
+    } else {
+      counts.unchanged++;
+    }
+    if (diff.renamed) changes.push({ kind: 'renamed', entry: { from: name(row.name), to: name(reported.name) } });
+    if (diff.typeChanged) {
+      counts['type-changed']++;
+      changes.push({ kind: 'type-changed', entry: name(reported.name) });
+    }
+    if (diff.userOverridesReset) counts['user-overrides-reset']++;
+  }
+  await deleteFieldValues(trx, valuesToDelete);
+  for (const field of matching.created) {
+    inserts.push(newFieldValues(table.id, field, rules));
+    counts.created++;
+    changes.push({ kind: 'created', entry: name(field.name) });
+  }
+  await retireFields(trx, matching.retired.map((f) => f.id), ctx.appDb.now());
+  for (const field of matching.retired) {
+    counts.retired++;
+    changes.push({ kind: 'retired', entry: name(field.name) });
+  }
+  return { table, fields: group.fields.length, counts, changes };
+}
+
+export async function syncFields(
+  ctx: SyncContext,
+  report: StepReport,
+  state: MetadataState,
+  tables: readonly PhaseTable[],
+  level: 'database' | 'tables',
+): Promise<void> {
+  report.init([
+    'total-tables',
+    'total-fields',
+    'created',
+    'reactivated',
+    'renamed',
+    'updated',
+    'type-changed',
+    'unchanged',
+    'retired',
+    'user-overrides-reset',
+    'tables-without-columns',
+    'tables-failed',
+  ]);
+  report.set('total-tables', tables.length);
+  if (tables.length === 0) return;
+  const byKey = new Map(tables.map((t) => [identityKey(t.schema, t.name), t]));
+  const seen = new Set<number>();
+
+  const flush = async (groups: readonly Group[]) => {
+    const results = await writeBatch(
+      ctx,
+      groups,
+      async (trx, items) => {
+        const stored = await selectFieldsByTables(trx, ctx.appDb.kind, items.map((g) => g.table.id));
+        const byTable = new Map<number, StoredField[]>();
+        for (const field of stored) {
+          const list = byTable.get(field.table_id);
+          if (list) list.push(field);
+          else byTable.set(field.table_id, [field]);
+        }
+        const inserts: NewFieldValues[] = [];
+        const out: TableFieldResult[] = [];
+        for (const group of items) {
+          const byObjectId = ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(group.table.id);
+          out.push(await reconcileTable(ctx, trx, group, byTable.get(group.table.id) ?? [], byObjectId, inserts));
+        }
+        await insertFields(trx, inserts);
+        return out;
+      },
+      (group, error) => {
+        report.add('tables-failed');
+        report.failure(qualifiedName(group.table.schema, group.table.name), errorInfo(error));
+      },
+    );
+    for (const result of results) {
+      state.fieldsSynced.add(result.table.id);
+      report.add('total-fields', result.fields);
+      for (const [key, n] of Object.entries(result.counts)) report.add(key, n);
+      for (const change of result.changes) ctx.changes.field(change.kind, change.entry);
+    }
+  };
+
+  let batch: Group[] = [];
+  let batchFields = 0;
+  let current: Group | null = null;
+  let currentSchema: string | null = null;
+  let currentName: string | null = null;
+  const close = async () => {
+    if (current === null) return;
+    const group = current;
+    current = null;
+    if (batch.length > 0 && batchFields + group.fields.length > FIELD_BATCH_FIELDS) {
+      await flush(batch);
+      batch = [];
+      batchFields = 0;
+    }
+    batch.push(group);
+    batchFields += group.fields.length;
+    if (batch.length >= FIELD_BATCH_TABLES || batchFields >= FIELD_BATCH_FIELDS) {
+      await flush(batch);
+      batch = [];
+      batchFields = 0;
+    }
+  };
+
+  const scopes = streamScopes(level === 'database' ? null : tables);
+  try {
+    for (const scope of scopes) {
+      for await (const field of readAhead(ctx.driver.describeFields(scope, ctx.job.signal), FIELD_BATCH_FIELDS)) {
+        if (field.tableName !== currentName || field.tableSchema !== currentSchema) {
+          await close();
+          currentSchema = field.tableSchema;
+          currentName = field.tableName;
+          const table = byKey.get(identityKey(field.tableSchema, field.tableName));
+          if (table && !seen.has(table.id)) {
+            seen.add(table.id);
+            current = { table, fields: [] };
+          }
+        }
+        if (current !== null) current.fields.push(field);
+      }
+      await close();
+      currentName = null;
+    }
+  } catch (error) {
+    rethrowIfFatal(error, ctx.job.signal);
+    // The group being read is incomplete and is dropped; the completed ones are written.
+    current = null;
+    await flush(batch);
+    throw error;
+  }
+  await flush(batch);
+  report.set('tables-without-columns', tables.filter((t) => !seen.has(t.id)).length);
+}

@@ -1,0 +1,236 @@
+// sync-fks (sync-engine.md section 3.4): constraints streamed and grouped by source table; pairs aligned by ordinal,
+// targets resolved among the active tables; marking per batch; clearing of vanished FKs and emptying of
+// `database_foreign_keys` only after a complete listing, and only for source tables in scope.
+import type { Transaction } from 'kysely';
+import { selectFieldsWithFkTarget, selectFkFields, updateField, type FkFieldRow } from '../catalog/field-rows.ts';
+import {
+  alignPairs,
+  chooseWinners,
+  clearField,
+  foreignKeyJson,
+  markField,
+  resolveColumn,
+  resolveTable,
+  type ResolvedPair,
+} from '../catalog/foreign-keys.ts';
+import { identityKey, qualifiedName } from '../catalog/names.ts';
+import {
+  canonicalJson,
+  chunks,
+  emptyForeignKeyJson,
+  selectActiveTables,
+  setTableJson,
+} from '../catalog/table-rows.ts';
+import type { AppSchema } from '../db/schema.ts';
+import { MAX_SCOPE_TABLES, type ForeignKeyMetadata, type TableRef } from '../drivers/driver.ts';
+import { writeBatch } from './batch.ts';
+import { catalogWrite, lockRows, type SyncContext } from './context.ts';
+import { errorInfo, rethrowIfFatal } from './errors.ts';
+import type { PhaseTable } from './metadata-state.ts';
+import { readAhead } from './read-ahead.ts';
+import type { StepReport } from './step-report.ts';
+import { streamScopes } from './sync-fields.ts';
+
+const FK_BATCH_TABLES = 100;
+/** Keeps a batch's name filter well below SQLite's bound-parameter limit. */
+const FK_BATCH_PAIRS = 2000;
+
+interface Group {
+  readonly schema: string | null;
+  readonly name: string;
+  readonly constraints: ForeignKeyMetadata[];
+}
+
+interface GroupResult {
+  readonly counts: Record<string, number>;
+  readonly sourceFieldIds: readonly number[];
+  readonly tableId: number | null;
+}
+
+async function reconcileGroups(
+  ctx: SyncContext,
+  trx: Transaction<AppSchema>,
+  groups: readonly Group[],
+  inScope: ReadonlyMap<string, PhaseTable>,
+  databaseLevel: boolean,
+): Promise<GroupResult[]> {
+  const refs: TableRef[] = [];
+  for (const g of groups) {
+    refs.push({ schema: g.schema, name: g.name });
+    for (const fk of g.constraints) refs.push({ schema: fk.targetSchema, name: fk.targetTable });
+  }
+  const caseInsensitive = ctx.capabilities.caseInsensitiveIdentifiers;
+  const tables = await selectActiveTables(trx, ctx.databaseId, refs, caseInsensitive, lockRows(ctx));
+  const names = groups.flatMap((g) => g.constraints.flatMap((fk) => [...fk.columns, ...fk.targetColumns]));
+  const fields = await selectFkFields(trx, tables.map((t) => t.id), names, lockRows(ctx));
+  const fieldsByTable = new Map<number, FkFieldRow[]>();
+  for (const f of fields) {
+    const list = fieldsByTable.get(f.table_id);
+    if (list) list.push(f);
+    else fieldsByTable.set(f.table_id, [f]);
+  }
+  const fieldById = new Map(fields.map((f) => [f.id, f]));
+  const results: GroupResult[] = [];
+  for (const group of groups) {
+    const key = identityKey(group.schema, group.name);
+    const scoped = inScope.get(key);
+    const source = tables.find((t) => t.schema === group.schema && t.name === group.name);
+    if (!source || (databaseLevel && !scoped)) continue;
+    const counts: Record<string, number> = {
+      'total-fks': 0, 'total-pairs': 0, marked: 0, unchanged: 0, unresolved: 0, conflicts: 0, 'user-set-skipped': 0,
+    };
+    const sourceFieldIds: number[] = [];
+    const sourceFields = fieldsByTable.get(source.id) ?? [];
+    const pairs: ResolvedPair[] = [];
+    for (const fk of group.constraints) {
+      counts['total-fks']++;
+      const target = resolveTable(tables, fk.targetSchema, fk.targetTable, caseInsensitive);
+      for (const pair of alignPairs(fk)) {
+        counts['total-pairs']++;
+        const sourceField = resolveColumn(sourceFields, pair.source);
+        if (sourceField) sourceFieldIds.push(sourceField.id);
+        const targetField = target ? resolveColumn(fieldsByTable.get(target.id) ?? [], pair.target) : null;
+        if (sourceField && targetField) {
+          pairs.push({ constraint: fk.constraintName, sourceFieldId: sourceField.id, targetFieldId: targetField.id });
+        } else {
+          counts.unresolved++;
+        }
+      }
+    }
+    const { winners, conflicts } = chooseWinners(pairs);
+    counts.conflicts = conflicts;
+    for (const winner of winners) {
+      const field = fieldById.get(winner.sourceFieldId) as FkFieldRow;
+      const mark = markField(field, winner.targetFieldId);
+      if (mark.kind === 'user-set-skipped') {
+        counts['user-set-skipped']++;
+      } else if (Object.keys(mark.changes).length === 0) {
+        counts.unchanged++;
+      } else {
+        await updateField(trx, field.id, mark.changes, ctx.appDb.now());
+        counts.marked++;
+      }
+    }
+    if (scoped) {
+      const json = JSON.stringify(group.constraints.map(foreignKeyJson));
+      if (canonicalJson(source.database_foreign_keys) !== json) {
+        await setTableJson(trx, source.id, 'database_foreign_keys', json, ctx.appDb.now());
+      }
+    }
+    results.push({ counts, sourceFieldIds, tableId: scoped ? scoped.id : null });
+  }
+  return results;
+}
+
+export async function syncForeignKeys(
+  ctx: SyncContext,
+  report: StepReport,
+  tables: readonly PhaseTable[],
+  level: 'database' | 'tables',
+): Promise<void> {
+  report.init([
+    'total-fks',
+    'total-pairs',
+    'marked',
+    'unchanged',
+    'cleared',
+    'unresolved',
+    'conflicts',
+    'user-set-skipped',
+    'failed',
+  ]);
+  report.set('listing-complete', false);
+  if (!ctx.capabilities.foreignKeys) {
+    report.set('skipped', 'the driver reports no foreign keys');
+    return;
+  }
+  if (tables.length === 0) {
+    report.set('listing-complete', true);
+    return;
+  }
+  const databaseLevel = level === 'database';
+  const inScope = new Map(tables.map((t) => [identityKey(t.schema, t.name), t]));
+  const reportedSources = new Set<number>();
+  const tablesWithConstraints = new Set<number>();
+  const seenConstraints = new Set<string>();
+  const failedTables = new Set<string>();
+
+  const flush = async (groups: readonly Group[]) => {
+    const results = await writeBatch(
+      ctx,
+      groups,
+      (trx, items) => reconcileGroups(ctx, trx, items, inScope, databaseLevel),
+      (group, error) => {
+        failedTables.add(identityKey(group.schema, group.name));
+        report.add('failed');
+        report.failure(qualifiedName(group.schema, group.name), errorInfo(error));
+      },
+    );
+    for (const result of results) {
+      for (const [key, n] of Object.entries(result.counts)) report.add(key, n);
+      for (const id of result.sourceFieldIds) reportedSources.add(id);
+      if (result.tableId !== null) tablesWithConstraints.add(result.tableId);
+    }
+  };
+
+  let batch: Group[] = [];
+  let batchPairs = 0;
+  let current: Group | null = null;
+  const close = async () => {
+    if (current === null) return;
+    batch.push(current);
+    batchPairs += current.constraints.reduce((n, fk) => n + fk.columns.length, 0);
+    current = null;
+    if (batch.length >= FK_BATCH_TABLES || batchPairs >= FK_BATCH_PAIRS) {
+      await flush(batch);
+      batch = [];
+      batchPairs = 0;
+    }
+  };
+  try {
+    for (const scope of streamScopes(databaseLevel ? null : tables)) {
+      for await (const fk of readAhead(ctx.driver.describeForeignKeys(scope, ctx.job.signal), FK_BATCH_PAIRS)) {
+        const constraintKey = JSON.stringify([fk.tableSchema, fk.tableName, fk.constraintName]);
+        if (seenConstraints.has(constraintKey)) continue;
+        if (!databaseLevel) seenConstraints.add(constraintKey);
+        if (current === null || current.schema !== fk.tableSchema || current.name !== fk.tableName) {
+          await close();
+          current = { schema: fk.tableSchema, name: fk.tableName, constraints: [] };
+        }
+        current.constraints.push(fk);
+      }
+      await close();
+    }
+  } catch (error) {
+    rethrowIfFatal(error, ctx.job.signal);
+    await flush(batch);
+    throw error;
+  }
+  await flush(batch);
+  report.set('listing-complete', true);
+
+  // Clearing: only after a complete listing, only for source tables in scope whose constraints were all written.
+  const clearable = tables.filter((t) => !failedTables.has(identityKey(t.schema, t.name)));
+  for (const chunk of chunks(clearable, MAX_SCOPE_TABLES)) {
+    try {
+      const cleared = await catalogWrite(ctx, async (trx) => {
+        let n = 0;
+        for (const field of await selectFieldsWithFkTarget(trx, chunk.map((t) => t.id), lockRows(ctx))) {
+          if (reportedSources.has(field.id)) continue;
+          const changes = clearField(field);
+          if (changes === null) continue;
+          await updateField(trx, field.id, changes, ctx.appDb.now());
+          n++;
+        }
+        const without = chunk.filter((t) => !tablesWithConstraints.has(t.id)).map((t) => t.id);
+        await emptyForeignKeyJson(trx, without, ctx.appDb.now());
+        return n;
+      });
+      report.add('cleared', cleared);
+    } catch (error) {
+      rethrowIfFatal(error, ctx.job.signal);
+      report.add('failed', chunk.length);
+      for (const t of chunk) report.failure(qualifiedName(t.schema, t.name), errorInfo(error));
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// sync-indexes (sync-engine.md section 3.5): the index listing is collected per table, and only once it completed
+// are `database_indexes` and `database_indexed` written, in batches of 100 tables.
+import { selectIndexFields, setFieldsIndexed } from '../catalog/field-rows.ts';
+import { indexJson, indexedColumns, type IndexJson } from '../catalog/indexes.ts';
+import { identityKey, qualifiedName } from '../catalog/names.ts';
+import { canonicalJson, chunks, selectTablesJson, setTableJson } from '../catalog/table-rows.ts';
+import { writeBatch } from './batch.ts';
+import { lockRows, type SyncContext } from './context.ts';
+import { errorInfo } from './errors.ts';
+import type { PhaseTable } from './metadata-state.ts';
+import type { StepReport } from './step-report.ts';
+import { streamScopes } from './sync-fields.ts';
+
+const INDEX_BATCH_TABLES = 100;
+
+export async function syncIndexes(
+  ctx: SyncContext,
+  report: StepReport,
+  tables: readonly PhaseTable[],
+  level: 'database' | 'tables',
+): Promise<void> {
+  report.init(['total-indexes', 'tables-updated', 'fields-marked', 'fields-unmarked']);
+  report.set('listing-complete', false);
+  if (!ctx.capabilities.indexes) {
+    report.set('skipped', 'the driver reports no indexes');
+    return;
+  }
+  const byKey = new Map(tables.map((t) => [identityKey(t.schema, t.name), t]));
+  const indexes = new Map<number, IndexJson[]>();
+  const seen = new Set<string>();
+  for (const scope of tables.length === 0 ? [] : streamScopes(level === 'database' ? null : tables)) {
+    for await (const index of ctx.driver.describeIndexes(scope, ctx.job.signal)) {
+      const table = byKey.get(identityKey(index.tableSchema, index.tableName));
+      const indexKey = JSON.stringify([index.tableSchema, index.tableName, index.indexName]);
+      if (!table || seen.has(indexKey)) continue;
+      seen.add(indexKey);
+      report.add('total-indexes');
+      const list = indexes.get(table.id);
+      if (list) list.push(indexJson(index));
+      else indexes.set(table.id, [indexJson(index)]);
+    }
+  }
+  report.set('listing-complete', true);
+
+  for (const chunk of chunks(tables, INDEX_BATCH_TABLES)) {
+    const results = await writeBatch(
+      ctx,
+      chunk,
+      async (trx, items) => {
+        const ids = items.map((t) => t.id);
+        const storedRows = await selectTablesJson(trx, ids, lockRows(ctx));
+        const stored = new Map(storedRows.map((r) => [r.id, r.database_indexes]));
+        const firstColumns = items.flatMap((t) => [...indexedColumns(indexes.get(t.id) ?? [])]);
+        const fields = await selectIndexFields(trx, ids, firstColumns, lockRows(ctx));
+        const out = items.map(() => ({ tablesUpdated: 0, marked: [] as number[], unmarked: [] as number[] }));
+        const position = new Map(items.map((t, i) => [t.id, i]));
+        const indexedByTable = new Map<number, Set<string>>();
+        for (const [i, table] of items.entries()) {
+          const list = indexes.get(table.id) ?? [];
+          indexedByTable.set(table.id, indexedColumns(list));
+          const json = JSON.stringify(list);
+          if (stored.has(table.id) && canonicalJson(stored.get(table.id)) !== json) {
+            await setTableJson(trx, table.id, 'database_indexes', json, ctx.appDb.now());
+            out[i].tablesUpdated++;
+          }
+        }
+        for (const field of fields) {
+          const should = indexedByTable.get(field.table_id)?.has(field.name) ?? false;
+          if (should === field.database_indexed) continue;
+          const result = out[position.get(field.table_id) as number];
+          (should ? result.marked : result.unmarked).push(field.id);
+        }
+        await setFieldsIndexed(trx, out.flatMap((r) => r.marked), true, ctx.appDb.now());
+        await setFieldsIndexed(trx, out.flatMap((r) => r.unmarked), false, ctx.appDb.now());
+        return out;
+      },
+      (table, error) => {
+        report.failure(qualifiedName(table.schema, table.name), errorInfo(error));
+      },
+    );
+    for (const r of results) {
+      report.add('tables-updated', r.tablesUpdated);
+      report.add('fields-marked', r.marked.length);
+      report.add('fields-unmarked', r.unmarked.length);
+    }
+  }
+}
