@@ -16,7 +16,10 @@ import { createDriver } from '../src/drivers/registry.ts';
 import type { WarehouseDriver } from '../src/drivers/driver.ts';
 import { silentLogger } from '../src/logger.ts';
 import { createJobRunner } from '../src/sync/run-job.ts';
-import type { Plan, RunningJob } from '../src/jobs/types.ts';
+import { enqueue } from '../src/jobs/queue.ts';
+import type { Plan } from '../src/jobs/types.ts';
+import { waitForJob } from '../src/jobs/wait.ts';
+import { WorkerPool } from '../src/jobs/worker-pool.ts';
 import { createTestDatabase, execSql, startPostgres, type PgServer } from '../test/support/postgres.ts';
 
 const COLUMNS = 20;
@@ -64,7 +67,7 @@ async function measure(tables: number): Promise<Measurement> {
   await execSql(warehouse.url, 'ANALYZE');
   const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-bench-'));
   const config = loadConfig({ MB_DB_FILE: join(dir, 'app.db') });
-  const options = { connectTimeoutMs: 15_000, catalogQueryTimeoutMs: 300_000 };
+  const options = { connectTimeoutMs: 15_000, catalogQueryTimeoutMs: 300_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
   try {
     // Floor: the four listings through the same driver, read to the end, nothing written.
     const floorDriver = createDriver('postgres', warehouse.details, options);
@@ -87,42 +90,36 @@ async function measure(tables: number): Promise<Measurement> {
       .values({ name: 'bench', engine: 'postgres', details: JSON.stringify(warehouse.details) })
       .returning('id')
       .executeTakeFirstOrThrow();
+    // The sync runs as in the service: enqueued, claimed by the worker pool (lease, fencing), waited for.
     const drivers: WarehouseDriver[] = [];
+    const logger = silentLogger();
     const runner = createJobRunner({
       appDb,
       config,
-      logger: silentLogger(),
+      logger,
       createDriver: (engine, details, driverOptions) => {
         const driver = createDriver(engine, details, driverOptions);
         drivers.push(driver);
         return driver;
       },
     });
+    const workers = new WorkerPool({ appDb, config, logger, runner });
+    workers.start();
     const plan: Plan = { metadata: { database: true } };
     const run = async (): Promise<{ ms: number; queries: number }> => {
-      const job = await appDb.db
-        .insertInto('sync_job')
-        .values({ database_id: database.id, state: 'running', plan: JSON.stringify(plan), triggers: '[]', lease_owner: 'bench', lease_expires_at: '9999-12-31T00:00:00.000Z' })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const running: RunningJob = {
-        id: job.id,
-        databaseId: database.id,
-        plan,
-        triggers: [],
-        signal: new AbortController().signal,
-        fence: async () => {},
-      };
       const start = performance.now();
-      const outcome = await runner(running);
+      const trigger = { source: 'admin', at: new Date().toISOString() } as const;
+      const queued = await enqueue(appDb, { databaseId: database.id, plan, priority: 10, trigger });
+      if (queued.kind !== 'enqueued') throw new Error('bench job was not enqueued');
+      workers.wake();
+      const outcome = await waitForJob(appDb, queued.jobId, { timeoutMs: 3_600_000, events: workers.events });
       const ms = performance.now() - start;
-      if (outcome.state !== 'succeeded') throw new Error(`bench sync failed: ${outcome.error}`);
-      await appDb.db.updateTable('sync_job').set({ state: 'succeeded' }).where('id', '=', job.id).execute();
-      const driver = drivers.at(-1);
-      return { ms, queries: driver ? driver.queryCount : -1 };
+      if (outcome.kind !== 'finished' || outcome.status !== 'succeeded') throw new Error('bench sync failed');
+      return { ms, queries: drivers.at(-1)?.queryCount ?? -1 };
     };
     const cold = await run();
     const warm = await run();
+    await workers.stop();
     await appDb.close();
     return { tables, floorMs, floorQueries, coldMs: cold.ms, coldQueries: cold.queries, warmMs: warm.ms, warmQueries: warm.queries };
   } finally {

@@ -1,5 +1,5 @@
 // The driver contract (sync-engine.md section 4): a driver turns a warehouse into plain, frozen facts and never
-// touches the catalog. Analysis methods (sampleRows, distinctValues) arrive with the full-scan issue.
+// touches the catalog.
 import { sanitize } from '../errors.ts';
 
 export type Engine = 'postgres' | 'mysql' | 'sqlite' | 'duckdb';
@@ -77,7 +77,19 @@ export interface DriverCapabilities {
   readonly stableObjectIds: boolean;
   /** SQLite, DuckDB; MySQL per lower_case_table_names. */
   readonly caseInsensitiveIdentifiers: boolean;
+  /** distinctValues answers several fields with one query (section 4.5). */
+  readonly batchedDistinctValues: boolean;
 }
+
+/** A field to sample; truncateText when its base type ⊑ type/Text (section 4.5). */
+export interface SampleField {
+  readonly name: string;
+  readonly truncateText: boolean;
+}
+
+export const SAMPLE_ROW_LIMIT = 10_000;
+export const SAMPLE_TEXT_TRUNCATE = 1_234;
+export const DISTINCT_VALUES_LIMIT = 1_001;
 
 export interface DbmsVersion {
   readonly flavor: string;
@@ -103,6 +115,26 @@ export interface WarehouseDriver {
   describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncIterable<ForeignKeyMetadata>;
   /** Ordered by (schema, table, index name). */
   describeIndexes(scope: Scope, signal: AbortSignal): AsyncIterable<IndexMetadata>;
+  /**
+   * Exactly one `SELECT <fields> FROM <table> LIMIT 10000` with no ORDER BY, text fields cut to 1,234 characters in
+   * SQL; values normalized as section 4.5 says. Yields one array per row, values in the order of `fields`.
+   */
+  sampleRows(
+    table: TableRef,
+    fields: readonly SampleField[],
+    opts: { readonly limit: number; readonly textTruncate: number },
+    signal: AbortSignal,
+  ): AsyncIterable<readonly unknown[]>;
+  /**
+   * Each field's distinct non-null values in ascending order, at most `limit` of them, one list per field in the order
+   * given: one UNION ALL query per table where `batchedDistinctValues`, otherwise one query per field (section 4.5).
+   */
+  distinctValues(
+    table: TableRef,
+    fields: readonly string[],
+    opts: { readonly limit: number },
+    signal: AbortSignal,
+  ): Promise<readonly (readonly unknown[])[]>;
   /** Safe to call twice. */
   close(): Promise<void>;
 }
@@ -111,6 +143,10 @@ export interface WarehouseDriver {
 export interface DriverOptions {
   readonly connectTimeoutMs: number;
   readonly catalogQueryTimeoutMs: number;
+  /** One sample query (sampleRows). */
+  readonly sampleQueryTimeoutMs: number;
+  /** One field's distinct-values query; a batched query gets it once per field it covers. */
+  readonly fieldValuesQueryTimeoutMs: number;
 }
 
 export type DriverErrorCode = 'CONNECTION_FAILED' | 'AUTH_FAILED' | 'TIMEOUT' | 'PERMISSION_DENIED' | 'QUERY_FAILED';

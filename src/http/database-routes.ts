@@ -13,7 +13,7 @@ import {
   type DetailKind,
 } from '../catalog/databases.ts';
 import { DriverError, ENGINES, type Engine } from '../drivers/driver.ts';
-import { createDriver } from '../drivers/registry.ts';
+import { createDriver, driverOptions } from '../drivers/registry.ts';
 import { HttpError, sanitize } from '../errors.ts';
 import { activeTablesWithFields } from './catalog-reads.ts';
 import { notFound, sendJson } from './replies.ts';
@@ -82,10 +82,7 @@ async function testConnection(deps: AppDeps, input: DatabaseInput): Promise<void
   const refuse = (reason: string) => new HttpError(400, { message: sanitize(reason, secrets) }, 'json');
   let driver;
   try {
-    driver = createDriver(input.engine, input.details, {
-      connectTimeoutMs: timeoutMs,
-      catalogQueryTimeoutMs: deps.config.catalogQueryTimeoutSeconds * 1000,
-    });
+    driver = createDriver(input.engine, input.details, driverOptions(deps.config));
   } catch (error) {
     if (error instanceof DriverError) throw refuse(error.message);
     throw error;

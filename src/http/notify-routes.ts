@@ -2,6 +2,8 @@
 // routing and body reading happened before a handler runs (app.ts); each handler validates, looks up, queues.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppDeps } from '../app.ts';
+import type { Engine } from '../drivers/driver.ts';
+import { ENGINE_HAS_SCHEMAS } from '../drivers/registry.ts';
 import { tableObject } from '../catalog/api-objects.ts';
 import { getAttachedDatabase, getDatabase, type DatabaseRecord } from '../catalog/databases.ts';
 import { parseJson } from '../db/schema.ts';
@@ -24,8 +26,8 @@ import {
   type JsonObject,
 } from './validation.ts';
 
-// Engines whose tables all have a NULL schema (notify-api.md section 4.3, X20): new-table identities use schema NULL.
-const ENGINES_WITHOUT_SCHEMAS: ReadonlySet<string> = new Set(['mysql', 'sqlite']);
+// On engines whose tables all have a NULL schema (notify-api.md section 4.3, X20) new-table identities use schema NULL.
+const hasSchemas = (engine: string): boolean => ENGINE_HAS_SCHEMAS[engine as Engine] ?? true;
 
 const WAIT_VALUES: readonly unknown[] = [true, 'true'];
 
@@ -106,7 +108,7 @@ async function syncNewTable(
   req: NewTableRequest,
 ): Promise<{ jobId: number; table: TableRecord }> {
   const identity = {
-    schema: ENGINES_WITHOUT_SCHEMAS.has(req.database.engine) ? null : req.schemaName,
+    schema: !hasSchemas(req.database.engine) ? null : req.schemaName,
     name: req.tableName,
   };
   const queued = await queueJob(deps, {
@@ -186,7 +188,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: AppDeps): void 
     const wait = wantsWait(body, request.url);
     let scope: PhaseScope = { database: true };
     if (tableName !== undefined) {
-      const lookupSchema = ENGINES_WITHOUT_SCHEMAS.has(database.engine) ? null : schemaName;
+      const lookupSchema = !hasSchemas(database.engine) ? null : schemaName;
       const [table] = await findTablesByName(deps.appDb, database.id, tableName, lookupSchema);
       if (!table) {
         const { jobId } = await syncNewTable(deps, reply, { database, schemaName, tableName });

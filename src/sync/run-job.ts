@@ -8,7 +8,7 @@ import { chunks, completeTables } from '../catalog/table-rows.ts';
 import type { AppDb } from '../db/connect.ts';
 import { parseJson } from '../db/schema.ts';
 import type { DriverOptions, Engine, WarehouseDriver } from '../drivers/driver.ts';
-import { createDriver } from '../drivers/registry.ts';
+import { createDriver, driverOptions } from '../drivers/registry.ts';
 import { sanitize } from '../errors.ts';
 import {
   JobInterrupted,
@@ -106,10 +106,7 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
   for (const source of [...cruftTables.invalid, ...cruftColumns.invalid]) {
     logger.warn({ job_id: job.id, db_id: job.databaseId, pattern: source }, 'invalid cruft pattern ignored');
   }
-  const options: DriverOptions = {
-    connectTimeoutMs: config.connectTimeoutSeconds * 1000,
-    catalogQueryTimeoutMs: config.catalogQueryTimeoutSeconds * 1000,
-  };
+  const options = driverOptions(config);
 
   let driver: WarehouseDriver | null = null;
   try {

@@ -108,7 +108,7 @@ describe('generateSampleWarehouse', () => {
   test('is readable by the SQLite driver', async () => {
     const path = join(dir, 'driver', 'sample.sqlite');
     generateSampleWarehouse(path);
-    const driver = createSqliteDriver({ db: path }, { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 10_000 });
+    const driver = createSqliteDriver({ db: path }, { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 10_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 });
     const signal = new AbortController().signal;
     try {
       await driver.testConnection(signal);

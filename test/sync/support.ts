@@ -330,6 +330,8 @@ export function wrapDriver(driver: WarehouseDriver, overrides: Partial<Warehouse
     describeFields: (scope, s) => driver.describeFields(scope, s),
     describeForeignKeys: (scope, s) => driver.describeForeignKeys(scope, s),
     describeIndexes: (scope, s) => driver.describeIndexes(scope, s),
+    sampleRows: (table, fields, opts, s) => driver.sampleRows(table, fields, opts, s),
+    distinctValues: (table, fields, opts, s) => driver.distinctValues(table, fields, opts, s),
     close: () => driver.close(),
     ...overrides,
   };

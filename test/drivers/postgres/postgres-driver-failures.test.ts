@@ -12,7 +12,7 @@ import {
 } from '../../../src/drivers/postgres/postgres-driver.ts';
 import { createTestDatabase, execSql, freePort, testPg } from '../../support/postgres.ts';
 
-const OPTIONS: DriverOptions = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 30_000 };
+const OPTIONS: DriverOptions = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 30_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
 
@@ -278,7 +278,7 @@ describe('sessions, timeouts and cancellation', () => {
   });
 
   test('tableExists runs under the connect timeout', async () => {
-    const driver = createPostgresDriver(details, { connectTimeoutMs: 1_000, catalogQueryTimeoutMs: 60_000 });
+    const driver = createPostgresDriver(details, { ...OPTIONS, connectTimeoutMs: 1_000, catalogQueryTimeoutMs: 60_000 });
     await driver.testConnection(signal);
     const lock = await lockCatalog();
     try {

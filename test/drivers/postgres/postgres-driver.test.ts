@@ -10,7 +10,7 @@ import {
 } from '../../../src/drivers/postgres/postgres-driver.ts';
 import { createTestDatabase, execSql, testPg } from '../../support/postgres.ts';
 
-const OPTIONS: DriverOptions = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 30_000 };
+const OPTIONS: DriverOptions = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 30_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
 

@@ -8,7 +8,7 @@ import { DriverError, type FieldMetadata, type Scope, type WarehouseDriver } fro
 import { createDriver } from '../../../src/drivers/registry.ts';
 import { createSqliteDriver } from '../../../src/drivers/sqlite/sqlite-driver.ts';
 
-const OPTIONS = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 10_000 };
+const OPTIONS = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 10_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
 const FIXTURE = `
 CREATE TABLE types (
   id INTEGER PRIMARY KEY,
