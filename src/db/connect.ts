@@ -17,6 +17,7 @@ import {
   type QueryResult,
   type RawBuilder,
   type RootOperationNode,
+  type SqliteDatabase,
   type UnknownRow,
   type ValueNode,
 } from 'kysely';
@@ -47,7 +48,11 @@ function openSqlite(file: string): AppDb {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<AppSchema>({ dialect: new SqliteDialect({ database }), plugins: [new SqliteBooleanPlugin()] });
+  database.pragma('cache_size = -65536');
+  const db = new Kysely<AppSchema>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    plugins: [new SqliteBooleanPlugin()],
+  });
   let closed = false;
   return {
     kind: 'sqlite',
@@ -57,6 +62,31 @@ function openSqlite(file: string): AppDb {
       if (closed) return;
       closed = true;
       await db.destroy();
+    },
+  };
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; a sync runs the same few statements thousands of times, so prepared statements
+ * are kept per SQL text (bounded, least recently used first out). Safe because Kysely runs one query at a time on
+ * this single connection, so a cached statement is never in use twice.
+ */
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, statement);
+      return statement;
     },
   };
 }
