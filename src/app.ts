@@ -4,12 +4,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { AppDb } from './db/connect.ts';
 import { installBodyHandling, BODY_LIMIT } from './http/body.ts';
+import { registerDatabaseActionRoutes } from './http/database-action-routes.ts';
 import { registerDatabaseRoutes } from './http/database-routes.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { registerFieldRoutes } from './http/field-routes.ts';
 import { createGate } from './http/gate.ts';
 import { registerHealthRoutes } from './http/health-routes.ts';
+import { registerJobRoutes } from './http/job-routes.ts';
 import { registerNotifyRoutes } from './http/notify-routes.ts';
 import { ROUTE_NOT_FOUND, sendText } from './http/replies.ts';
+import { registerTaskRoutes } from './http/task-routes.ts';
 import type { JobEvents } from './jobs/wait.ts';
 import type { Logger } from './logger.ts';
 
@@ -52,5 +56,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerHealthRoutes(app, deps.isReady ?? (() => true));
   registerNotifyRoutes(app, deps);
   registerDatabaseRoutes(app, deps);
+  registerDatabaseActionRoutes(app, deps);
+  registerFieldRoutes(app, deps);
+  registerJobRoutes(app, deps);
+  registerTaskRoutes(app, deps);
   return app;
 }

@@ -28,7 +28,7 @@ export function sanitize(message: string, secrets: readonly string[] = []): stri
   let text = String(message).split('\n')[0] ?? '';
   text = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, '$1');
   text = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/[^\s?#]*)[?#][^\s]*/gi, '$1');
-  text = text.replace(/\b(password|passwd|pwd|token|secret|api[_-]?key)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)/gi, '$1$2***');
+  text = text.replace(/\b(password|passwd|pwd|token|secret|api[_-]?key)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;)]+)/gi, '$1$2***');
   for (const secret of secrets) if (secret) text = text.split(secret).join('***');
   return text;
 }

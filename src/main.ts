@@ -1,5 +1,5 @@
 // The service: config → application database (SQLite: lock file) → migrations → sample database (empty catalog
-// only) → workers → HTTP, and the graceful stop that undoes it in reverse (sync-engine.md section 8.9).
+// only) → workers, scheduler, retention → HTTP, and the graceful stop that undoes it in reverse (sync-engine.md 8.9).
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
@@ -7,6 +7,8 @@ import type { Config } from './config.ts';
 import { openAppDb, type AppDb } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireSqliteLock, type SqliteLock } from './db/sqlite-lock.ts';
+import { RetentionTimer } from './jobs/retention.ts';
+import { Scheduler } from './jobs/scheduler.ts';
 import { WorkerPool } from './jobs/worker-pool.ts';
 import type { Logger } from './logger.ts';
 import { registerSampleDatabase } from './sample/register-sample.ts';
@@ -34,6 +36,7 @@ export async function startService(
   const lock = config.dbType === 'sqlite' ? acquireSqliteLock(config.dbFile) : null;
   let appDb: AppDb | null = null;
   let workers: WorkerPool | null = null;
+  let timers: readonly (Scheduler | RetentionTimer)[] = [];
   let app: FastifyInstance | null = null;
   try {
     appDb = openAppDb(
@@ -45,6 +48,12 @@ export async function startService(
     await registerSampleDatabase({ appDb, config, logger });
     workers = new WorkerPool({ appDb, config, logger, runner: createJobRunner({ appDb, config, logger }) });
     workers.start();
+    const pool = workers;
+    timers = [
+      new Scheduler({ appDb, logger, wake: () => pool.wake() }),
+      new RetentionTimer({ appDb, logger, maxTaskHistoryRows: config.taskHistoryMaxRows }),
+    ];
+    for (const timer of timers) timer.start();
     // Built once migrations ran: this process never serves /api/health's 503 "initializing" (notify-api 6.0).
     app = buildApp({ config, appDb, logger, workers, events: workers.events });
     let url: string | null = null;
@@ -55,9 +64,10 @@ export async function startService(
     } else {
       await app.ready();
     }
-    return createService(app, appDb, workers, url, lock, logger);
+    return createService(app, appDb, workers, timers, url, lock, logger);
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await Promise.all(timers.map((timer) => timer.stop().catch(() => undefined)));
     await workers?.stop().catch(() => undefined);
     await appDb?.close().catch(() => undefined);
     lock?.release();
@@ -69,6 +79,7 @@ function createService(
   app: FastifyInstance,
   appDb: AppDb,
   workers: WorkerPool,
+  timers: readonly (Scheduler | RetentionTimer)[],
   url: string | null,
   lock: SqliteLock | null,
   logger: Logger,
@@ -80,6 +91,8 @@ function createService(
     // for good only after the workers stopped and those answers had a moment to go out.
     const closed = app.close();
     try {
+      // No scheduled fire or cleanup starts once the stop began (sync-engine.md section 8.9).
+      await Promise.all(timers.map((timer) => timer.stop()));
       await workers.stop();
     } finally {
       try {

@@ -1,26 +1,23 @@
-// One line per engine: engine name → driver factory. Engines listed in ENGINES without a factory here are not
-// supported by this build (MySQL/MariaDB and DuckDB arrive with their own issue).
+// One line per engine: engine name → driver factory, plus the static facts of each engine.
 import type { Config } from '../config.ts';
-import { DriverError, type DriverOptions, type Engine, type WarehouseDriver } from './driver.ts';
+import type { DriverOptions, Engine, WarehouseDriver } from './driver.ts';
+import { createDuckdbDriver } from './duckdb/duckdb-driver.ts';
+import { createMysqlDriver } from './mysql/mysql-driver.ts';
 import { createPostgresDriver } from './postgres/postgres-driver.ts';
 import { createSqliteDriver } from './sqlite/sqlite-driver.ts';
 
 type DriverFactory = (details: Readonly<Record<string, unknown>>, options: DriverOptions) => WarehouseDriver;
 
-const FACTORIES: Partial<Record<Engine, DriverFactory>> = {
+const FACTORIES: Readonly<Record<Engine, DriverFactory>> = {
   postgres: createPostgresDriver,
+  mysql: createMysqlDriver,
   sqlite: createSqliteDriver,
+  duckdb: createDuckdbDriver,
 };
-
-export function isSupportedEngine(engine: string): engine is Engine {
-  return Object.hasOwn(FACTORIES, engine);
-}
 
 /** Creates a driver for stored, validated details. Connections open lazily on the first call. */
 export function createDriver(engine: Engine, details: Readonly<Record<string, unknown>>, options: DriverOptions): WarehouseDriver {
-  const factory = FACTORIES[engine];
-  if (!factory) throw new DriverError('CONNECTION_FAILED', engine, `The ${engine} engine is not supported by this build.`);
-  return factory(details, options);
+  return FACTORIES[engine](details, options);
 }
 
 /**

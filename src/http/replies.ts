@@ -16,8 +16,9 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
   return reply.code(status).type(JSON_TYPE).send(JSON.stringify(body));
 }
 
+/** A HEAD answer carries no body (section 3.1); on the wire Node drops it anyway, so say so explicitly. */
 export function sendText(reply: FastifyReply, status: number, text: string): FastifyReply {
-  return reply.code(status).type(TEXT_TYPE).send(text);
+  return reply.code(status).type(TEXT_TYPE).send(reply.request.method === 'HEAD' ? '' : text);
 }
 
 export function sendHttpError(reply: FastifyReply, error: HttpError): FastifyReply {

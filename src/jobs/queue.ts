@@ -103,17 +103,25 @@ async function inTransactionRetryingOnce<T>(
   }
 }
 
+/**
+ * Takes the database's queue slot for the rest of the transaction and reads its queued job. PostgreSQL: a transaction
+ * advisory lock, since FOR UPDATE cannot lock a queued row that does not exist yet (concurrent requests that found
+ * none would each insert one, and all but one hit the unique index), and locking the row that does exist would make
+ * a concurrent claim skip it; SQLite: the single connection serializes transactions.
+ */
 async function lockQueuedJob(
   appDb: AppDb,
   trx: Transaction<AppSchema>,
   databaseId: number,
 ): Promise<JobRow | undefined> {
+  if (appDb.kind === 'postgres') {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('catalog-sync:queued-job'), ${databaseId}::integer)`.execute(trx);
+  }
   return await trx
     .selectFrom('sync_job')
     .selectAll()
     .where('database_id', '=', databaseId)
     .where('state', '=', 'queued')
-    .$if(appDb.kind === 'postgres', (qb) => qb.forUpdate())
     .executeTakeFirst();
 }
 
@@ -143,7 +151,10 @@ interface Placement {
   readonly attempt: number;
 }
 
-/** Steps 2 and 3 of 8.3: merge into the database's (locked) queued job, or insert a new queued job. */
+/**
+ * Steps 2 and 3 of 8.3 (the queue slot taken): merge into the database's queued job, or insert a new queued job,
+ * also when a worker claimed the queued job since it was read (a running job is never modified).
+ */
 async function placeInQueue(
   appDb: AppDb,
   trx: Transaction<AppSchema>,
@@ -152,7 +163,7 @@ async function placeInQueue(
 ): Promise<{ jobId: number; joined: boolean }> {
   if (queued) {
     const triggers = [...parseJson<Trigger[]>(queued.triggers, []), placement.trigger].slice(-MAX_TRIGGERS);
-    await trx
+    const joined = await trx
       .updateTable('sync_job')
       .set({
         plan: JSON.stringify(normalizePlan(mergePlans(parseJson<Plan>(queued.plan, {}), placement.plan))),
@@ -163,8 +174,9 @@ async function placeInQueue(
         updated_at: appDb.now(),
       })
       .where('id', '=', queued.id)
-      .execute();
-    return { jobId: queued.id, joined: true };
+      .where('state', '=', 'queued')
+      .executeTakeFirst();
+    if (Number(joined.numUpdatedRows) > 0) return { jobId: queued.id, joined: true };
   }
   const inserted = await trx
     .insertInto('sync_job')
@@ -185,9 +197,9 @@ async function placeInQueue(
 }
 
 /**
- * Enqueue of 8.3 in one transaction: the database's queued job is locked (PostgreSQL: FOR UPDATE; SQLite: the single
- * connection serializes transactions), the new-table check runs, then the request joins that job or inserts one.
- * A running job is never modified.
+ * Enqueue of 8.3 in one transaction: the database's queue slot is taken (PostgreSQL: an advisory lock; SQLite: the
+ * single connection serializes transactions), the new-table check runs, then the request joins the queued job or
+ * inserts one. A running job is never modified.
  */
 export async function enqueue(appDb: AppDb, request: EnqueueRequest): Promise<EnqueueResult> {
   const placement: Placement = {

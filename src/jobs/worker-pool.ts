@@ -20,6 +20,7 @@ import { JobDeadlineExceeded, JobInterrupted, type JobOutcome, type JobRunner, t
 import { JobEvents } from './wait.ts';
 
 const IDLE_POLL_MS = 2000;
+/** The sweeper runs every 30 s, or every lease TTL when that is shorter, so an expired lease waits at most one TTL. */
 const SWEEP_INTERVAL_MS = 30_000;
 /** setTimeout fires at once beyond this; a longer job deadline is capped to it (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -75,7 +76,8 @@ export class WorkerPool {
     if (this.#state !== 'new') return;
     this.#state = 'started';
     this.#heartbeat = setInterval(() => void this.#beat(), (this.#config.leaseTtlSeconds * 1000) / 4);
-    this.#sweeper = setInterval(() => void this.#sweep(), SWEEP_INTERVAL_MS);
+    const sweepMs = Math.min(SWEEP_INTERVAL_MS, this.#config.leaseTtlSeconds * 1000);
+    this.#sweeper = setInterval(() => void this.#sweep(), sweepMs);
     const firstSweep = this.#sweep();
     for (let i = 0; i < this.#config.syncWorkers; i++) this.#loops.push(firstSweep.then(() => this.#loop()));
   }

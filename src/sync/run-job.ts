@@ -1,12 +1,13 @@
-// The sync engine's entry point: runs one claimed job (sync-engine.md sections 8.2, 9.2 and 9.5). One driver per
-// job, a connection test first, then the metadata phase. Analysis and field values are not built yet: their phases
-// are skipped without rows (notify-api section 4.1, "earlier builds").
+// The sync engine's entry point: runs one claimed job (sync-engine.md sections 1.3, 1.4, 8.2, 9.2 and 9.5). One driver
+// per job, a connection test first, then the planned phases in order: metadata, analyze, field values. The data
+// phases' tables are resolved after the metadata phase, so tables it created are included; both are dropped, with a
+// `skipped` operation row, while is_full_sync is false. An abandoned or timed-out phase stops the job.
 import type { Config } from '../config.ts';
 import { compilePatterns } from '../catalog/cruft.ts';
 import { identityKey } from '../catalog/names.ts';
-import { chunks, completeTables } from '../catalog/table-rows.ts';
+import { chunks, completeTables, selectSyncedTables, selectTablesByIdentity } from '../catalog/table-rows.ts';
 import type { AppDb } from '../db/connect.ts';
-import { parseJson } from '../db/schema.ts';
+import { parseJson, toBool } from '../db/schema.ts';
 import type { DriverOptions, Engine, WarehouseDriver } from '../drivers/driver.ts';
 import { createDriver, driverOptions } from '../drivers/registry.ts';
 import { sanitize } from '../errors.ts';
@@ -17,21 +18,19 @@ import {
   type JobResult,
   type JobRunner,
   type NewTableOutcome,
+  type NewTableRef,
   type PhaseName,
   type PhaseScope,
   type RunningJob,
 } from '../jobs/types.ts';
 import type { Logger } from '../logger.ts';
+import { runAnalyzePhase } from './analyze/analyze-phase.ts';
 import { ChangesetBuilder } from './changeset.ts';
 import { fencedWrite, type SyncContext } from './context.ts';
+import { SCANNING_DISABLED, scopeDetail, triggerSources, type PhaseOutcome } from './phase.ts';
 import { errorInfo, type ErrorInfo } from './errors.ts';
-import {
-  metadataSteps,
-  runMetadataPhase,
-  scopeDetail,
-  triggerSources,
-  type MetadataOutcome,
-} from './metadata-phase.ts';
+import { runFieldValuesPhase } from './field-values/field-values-phase.ts';
+import { metadataSteps, runMetadataPhase, type MetadataOutcome } from './metadata-phase.ts';
 import { TaskHistory } from './task-history.ts';
 
 export interface SyncDeps {
@@ -154,16 +153,30 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
       });
     }
 
+    const phases: { [P in PhaseName]?: 'success' | 'failed' | 'skipped' } = {};
+    const operations: number[] = [];
+    let error: string | null = null;
+    let stopped = false;
     let metadata: MetadataOutcome | null = null;
-    if (job.plan.metadata) metadata = await runMetadataPhase(ctx, job.plan.metadata, history);
-    const error = metadata === null ? null : failureSummary(metadata);
+    if (job.plan.metadata) {
+      metadata = await runMetadataPhase(ctx, job.plan.metadata, history);
+      phases.metadata = metadata.status;
+      operations.push(metadata.operationId);
+      error = failureSummary(metadata);
+      stopped = metadata.stop !== null;
+    }
     const newTables = metadata?.newTables ?? [];
+    for (const phase of DATA_PHASES) {
+      const scope = job.plan[phase];
+      if (scope === undefined || stopped) continue;
+      const data = await runDataPhase(ctx, phase, scope, newTables, history);
+      phases[phase] = data.status;
+      operations.push(data.operationId);
+      error ??= failureSummary(data);
+      stopped = data.stop !== null;
+    }
     if (error === null) await completeFullTableSync(ctx, newTables);
-    return outcome(error === null ? 'succeeded' : 'failed', error, {
-      phases: metadata === null ? {} : { metadata: metadata.status },
-      operations: metadata === null ? [] : [metadata.operationId],
-      new_tables: newTables,
-    });
+    return outcome(error === null ? 'succeeded' : 'failed', error, { phases, operations, new_tables: newTables });
   } finally {
     await driver?.close().catch((closeError: unknown) => {
       logger.warn({ job_id: job.id, err: errorInfo(closeError) }, 'closing the warehouse driver failed');
@@ -206,15 +219,113 @@ async function recordConnectionFailure(
   return row.id;
 }
 
-/** The job's one-line error (sanitized by the caller), or null when the metadata phase lets the job succeed. */
-function failureSummary(metadata: MetadataOutcome): string | null {
-  const { stop, failedEssential } = metadata;
+/** The job's one-line error (sanitized by the caller), or null when the phase lets the job succeed. */
+function failureSummary(phase: Pick<MetadataOutcome, 'stop' | 'failedEssential'>): string | null {
+  const { stop, failedEssential } = phase;
   if (stop?.kind === 'deadline') return `Sync failed: the job deadline passed during ${stop.step}`;
   if (stop?.kind === 'abandoned') {
     return `Sync failed: lost the warehouse during ${stop.step}: ${stop.error.message}`;
   }
   if (failedEssential !== null) return `Sync failed: ${failedEssential.step} failed: ${failedEssential.error.message}`;
   return null;
+}
+
+const DATA_PHASES = ['analyze', 'field_values'] as const;
+type DataPhase = (typeof DATA_PHASES)[number];
+
+type DataPhaseResult = Omit<PhaseOutcome, 'status'> & { readonly status: 'success' | 'failed' | 'skipped' };
+
+/** One data phase on its resolved tables, or its `skipped` operation row while is_full_sync is false (1.3). */
+async function runDataPhase(
+  ctx: SyncContext,
+  phase: DataPhase,
+  scope: PhaseScope,
+  newTables: readonly NewTableOutcome[],
+  history: TaskHistory,
+): Promise<DataPhaseResult> {
+  const database = await ctx.appDb.db
+    .selectFrom('metabase_database')
+    .select('is_full_sync')
+    .where('id', '=', ctx.databaseId)
+    .executeTakeFirst();
+  if (database === undefined || !toBool(database.is_full_sync)) {
+    const operationId = await recordSkippedPhase(ctx, history, phase, scope);
+    return { status: 'skipped', operationId, stop: null, failedEssential: null };
+  }
+  const tableIds = await resolveDataTables(ctx, scope, newTables);
+  return phase === 'analyze'
+    ? runAnalyzePhase(ctx, scope, tableIds, history)
+    : runFieldValuesPhase(ctx, scope, tableIds, history);
+}
+
+/** The operation row of a data phase dropped because data scanning is disabled: success, no steps run. */
+async function recordSkippedPhase(
+  ctx: SyncContext,
+  history: TaskHistory,
+  phase: DataPhase,
+  scope: PhaseScope,
+): Promise<number> {
+  const row = await history.start(OPERATION_TASKS[phase], null);
+  await history.finish(
+    row,
+    'success',
+    {
+      phase: phase === 'field_values' ? 'field-values' : phase,
+      scope: scopeDetail(scope),
+      triggers: triggerSources(ctx),
+      steps: {},
+      'failed-steps': [],
+      'not-run': [...PHASE_STEPS[phase]],
+      abandoned: null,
+      skipped: SCANNING_DISABLED,
+      'warehouse-queries': 0,
+    },
+    null,
+  );
+  ctx.logger.info({ job_id: ctx.job.id, db_id: ctx.databaseId, phase }, `${phase} skipped: ${SCANNING_DISABLED}`);
+  return row.id;
+}
+
+/**
+ * The synced tables a data phase works on (1.4): every synced table for a database scope; for a table scope its ids
+ * plus its new tables as the metadata phase created or found them (looked up by identity when no metadata phase ran),
+ * then only those that are synced.
+ */
+async function resolveDataTables(
+  ctx: SyncContext,
+  scope: PhaseScope,
+  newTables: readonly NewTableOutcome[],
+): Promise<number[]> {
+  const { db } = ctx.appDb;
+  if (scope.database === true) return (await selectSyncedTables(db, ctx.databaseId)).map((t) => t.id);
+  const ids = new Set(scope.tables ?? []);
+  const outcomes = new Map(newTables.map((o) => [identityKey(o.schema, o.name), o]));
+  const unresolved: NewTableRef[] = [];
+  for (const ref of scope.new_tables ?? []) {
+    const found = outcomes.get(identityKey(ref.schema, ref.name));
+    if (found === undefined) unresolved.push(ref);
+    else if (found.table_id !== null && (found.status === 'created' || found.status === 'existing')) {
+      ids.add(found.table_id);
+    }
+  }
+  const wanted = new Set(unresolved.map((ref) => identityKey(ref.schema, ref.name)));
+  for (const table of await selectTablesByIdentity(db, ctx.databaseId, unresolved, false)) {
+    if (wanted.has(identityKey(table.schema, table.name))) ids.add(table.id);
+  }
+  const synced: number[] = [];
+  for (const chunk of chunks([...ids].sort((a, b) => a - b), 1000)) {
+    const rows = await db
+      .selectFrom('metabase_table')
+      .select('id')
+      .where('db_id', '=', ctx.databaseId)
+      .where('id', 'in', chunk)
+      .where('active', '=', true)
+      .where('visibility_type', 'is', null)
+      .orderBy('id')
+      .execute();
+    synced.push(...rows.map((r) => r.id));
+  }
+  return synced;
 }
 
 /**

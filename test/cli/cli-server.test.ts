@@ -1,5 +1,5 @@
-// The CLI client against a real server started in-process (startService on a temporary SQLite application
-// database, listening on a free port): db add, db list and notify, their output and their exit statuses.
+// The CLI client against a real server started in-process (startService on a temporary application database of
+// test/support/app-db.ts, listening on a free port): db add, db list and notify, their output and exit statuses.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { runCli } from '../../src/cli/program.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/main.ts';
+import { createTestAppDb, type TestAppDb } from '../support/app-db.ts';
 import { freePort } from '../support/postgres.ts';
 
 const NOTIFY_KEY = 'cli-notify-key';
@@ -28,6 +29,7 @@ function collector(env: Record<string, string | undefined>) {
 
 describe('catalog-sync CLI against a running server', () => {
   let dir: string;
+  let appDb: TestAppDb;
   let service: Service;
   let env: Record<string, string>;
   let warehouse: string;
@@ -39,8 +41,9 @@ describe('catalog-sync CLI against a running server', () => {
     db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
     db.close();
     const port = await freePort();
+    appDb = await createTestAppDb(join(dir, 'app'));
     env = {
-      MB_DB_FILE: join(dir, 'app', 'catalog-sync.db'),
+      ...appDb.env,
       MB_LOAD_SAMPLE_CONTENT: 'false',
       MB_JETTY_HOST: '127.0.0.1',
       MB_JETTY_PORT: String(port),
@@ -54,6 +57,7 @@ describe('catalog-sync CLI against a running server', () => {
 
   after(async () => {
     await service?.stop();
+    await appDb?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,7 @@
-// The HTTP contract tests' harness: a fresh SQLite application database per test holding the fixture rows of
-// notify-api.md section 7.1 (databases 1 and 2, tables 10-21, fields 100 and 200), the app under app.inject(), the
-// log lines it wrote, and a worker stand-in: by default nothing runs the jobs; a script may finish them instead.
+// The HTTP contract tests' harness: a fresh application database per test (test/support/app-db.ts) holding the
+// fixture rows of notify-api.md section 7.1 (databases 1 and 2, tables 10-21, fields 100 and 200), the app under
+// app.inject(), the log lines it wrote, and a worker stand-in: by default nothing runs the jobs; a script may finish
+// them instead.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +12,14 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Selectable } from 'kysely';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { openAppDb, type AppDb } from '../../src/db/connect.ts';
+import type { AppDb } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { parseJson, type SyncJobRow } from '../../src/db/schema.ts';
 import { claimJob, completeJob, type JobView } from '../../src/jobs/queue.ts';
 import type { JobResult, Plan } from '../../src/jobs/types.ts';
 import { JobEvents } from '../../src/jobs/wait.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createTestAppDb, resetIdentities } from '../support/app-db.ts';
 
 export const NOTIFY_KEY = 'test-api-key';
 export const ADMIN_KEY = 'admin-key';
@@ -185,17 +187,19 @@ function scriptedWorkers(appDb: AppDb, events: JobEvents, script: JobScript | un
 
 export async function harness(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-http-'));
+  const testDb = await createTestAppDb(dir);
   const env: Record<string, string | undefined> = {
     MB_API_KEY: NOTIFY_KEY,
     MB_ADMIN_API_KEY: ADMIN_KEY,
-    MB_DB_FILE: join(dir, 'app.db'),
     MB_LOAD_SAMPLE_CONTENT: 'false',
+    ...testDb.env,
     ...options.env,
   };
   const config = loadConfig(env);
-  const appDb = openAppDb({ kind: 'sqlite', file: config.dbFile });
+  const appDb = testDb.open();
   await migrate(appDb);
   await insertFixture(appDb);
+  await resetIdentities(appDb);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -219,6 +223,7 @@ export async function harness(t: TestContext, options: HarnessOptions = {}): Pro
     await app.close();
     await stand.idle();
     await appDb.close();
+    await testDb.drop();
     rmSync(dir, { recursive: true, force: true });
   });
   return {

@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AppDb } from '../../src/db/connect.ts';
+import { toBool } from '../../src/db/schema.ts';
 import { planNewTables } from '../../src/jobs/plan.ts';
 import type { JobView } from '../../src/jobs/queue.ts';
 import type { NewTableOutcome } from '../../src/jobs/types.ts';
@@ -105,7 +106,7 @@ describe('POST /api/notify/db/:id/new-table', () => {
       .select('active')
       .where('id', '=', 13)
       .executeTakeFirst();
-    assert.equal(legacy?.active, 0, 'table 13 stays inactive');
+    assert.equal(legacy && toBool(legacy.active), false, 'table 13 stays inactive');
   });
 
   test('rows 98-99: a table the warehouse does not have is 404 JSON, and no row is created', async (t) => {

@@ -65,7 +65,6 @@ describe('routing (rows 18-24)', () => {
       ['POST', '/api/notify/db/1;x'],
       ['POST', '/api/notify/db/%zz'],
       ['POST', '/api/notify//db/1'],
-      ['GET', '/api/notify/job/1'],
       ['POST', '/api/notify/job/1'],
       ['DELETE', '/api/notify/db/1'],
     ];

@@ -1,6 +1,7 @@
 // The conformance fixture of notify-api.md section 7.1: real PostgreSQL warehouses (shared by the rows of one test
 // file, because a sync only reads its warehouse), an SQLite warehouse for `lite4`, and per row a fresh application
-// database holding the fixture rows, served by the real service (startService) with its real worker pool.
+// database holding the fixture rows, served by the real service (startService) with its real worker pool. That
+// database is SQLite, or PostgreSQL when TEST_APP_DB=postgres (test/support/app-db.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +11,12 @@ import assert from 'node:assert/strict';
 import SQLite from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../../src/config.ts';
-import { openAppDb, type AppDb } from '../../src/db/connect.ts';
+import type { AppDb } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { toBool } from '../../src/db/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/main.ts';
+import { createTestAppDb, resetIdentities, testAppDbKind, type TestAppDb } from './app-db.ts';
 import { execSql, freePort, testPg } from './postgres.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
@@ -295,13 +297,21 @@ export class Fixture {
   readonly proxy: TcpProxy | null;
   readonly databases: readonly FixtureDatabase[];
   readonly #env: Record<string, string>;
+  readonly #testDb: TestAppDb;
   readonly #logs: string[] = [];
   #service: Service | null = null;
   #closed = false;
 
-  constructor(dir: string, env: Record<string, string>, proxy: TcpProxy | null, databases: readonly FixtureDatabase[]) {
+  constructor(
+    dir: string,
+    env: Record<string, string>,
+    proxy: TcpProxy | null,
+    databases: readonly FixtureDatabase[],
+    testDb: TestAppDb,
+  ) {
     this.dir = dir;
-    this.#env = env;
+    this.#env = { ...env, ...testDb.env };
+    this.#testDb = testDb;
     this.proxy = proxy;
     this.databases = databases;
   }
@@ -449,6 +459,7 @@ export class Fixture {
     } finally {
       await this.proxy?.close();
       rmSync(this.dir, { recursive: true, force: true });
+      await this.#testDb.drop();
     }
     assertNoSecrets(this.logText, 'the service log');
   }
@@ -499,6 +510,7 @@ export async function startFixture(warehouses: Warehouses, options: FixtureOptio
   const dir = mkdtempSync(join(tmpdir(), 'conformance-'));
   let proxy: TcpProxy | null = null;
   let fixture: Fixture | null = null;
+  let testDb: TestAppDb | null = null;
   try {
     const env = baseEnv(dir);
     if (variants.has('unset')) delete env.MB_API_KEY;
@@ -545,8 +557,9 @@ export async function startFixture(warehouses: Warehouses, options: FixtureOptio
       tables.push(LITE_TABLE);
       fields.push(LITE_FIELD);
     }
-    await writeFixtureRows(env.MB_DB_FILE, databases, tables, fields);
-    fixture = new Fixture(dir, env, proxy, databases);
+    testDb = await createTestAppDb(dir);
+    await writeFixtureRows(testDb, databases, tables, fields);
+    fixture = new Fixture(dir, env, proxy, databases, testDb);
     await fixture.start();
     return fixture;
   } catch (error) {
@@ -554,6 +567,7 @@ export async function startFixture(warehouses: Warehouses, options: FixtureOptio
     else {
       await (proxy as TcpProxy | null)?.close();
       rmSync(dir, { recursive: true, force: true });
+      await (testDb as TestAppDb | null)?.drop();
     }
     throw error;
   }
@@ -564,7 +578,9 @@ export async function startFresh(options: { readonly sample: boolean }): Promise
   const dir = mkdtempSync(join(tmpdir(), 'conformance-fresh-'));
   const env = baseEnv(dir);
   if (options.sample) delete env.MB_LOAD_SAMPLE_CONTENT;
-  const fixture = new Fixture(dir, env, null, []);
+  // With the sample, SQLite: its file goes next to MB_DB_FILE (test/e2e covers ./data/ on PostgreSQL).
+  const testDb = await createTestAppDb(dir, options.sample ? 'sqlite' : testAppDbKind());
+  const fixture = new Fixture(dir, env, null, [], testDb);
   try {
     await fixture.start();
   } catch (error) {
@@ -575,12 +591,12 @@ export async function startFresh(options: { readonly sample: boolean }): Promise
 }
 
 async function writeFixtureRows(
-  file: string,
+  testDb: TestAppDb,
   databases: readonly FixtureDatabase[],
   tables: readonly FixtureTable[],
   fields: readonly FixtureField[],
 ): Promise<void> {
-  const appDb = openAppDb({ kind: 'sqlite', file });
+  const appDb = testDb.open();
   try {
     await migrate(appDb);
     const stamps = { created_at: FIXTURE_TIME, updated_at: FIXTURE_TIME };
@@ -622,6 +638,7 @@ async function writeFixtureRows(
         })
         .execute();
     }
+    await resetIdentities(appDb);
   } finally {
     await appDb.close();
   }

@@ -21,6 +21,34 @@ after(async () => {
   await h.close();
 });
 
+/** Triggers on the application database (SQLite or PostgreSQL) that make inserting a row of one name fail. */
+async function poisonInserts(targets: readonly { table: string; name: string }[]): Promise<() => Promise<void>> {
+  const db = h.appDb.db;
+  if (h.appDb.kind === 'postgres') {
+    await sql`CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql
+      AS $$ BEGIN RAISE EXCEPTION 'poisoned %', TG_TABLE_NAME; END $$`.execute(db);
+  }
+  for (const { table, name } of targets) {
+    const trigger = sql.id(`poison_${table}`);
+    await (h.appDb.kind === 'postgres'
+      ? sql`CREATE TRIGGER ${trigger} BEFORE INSERT ON ${sql.table(table)} FOR EACH ROW
+          WHEN (NEW.name = ${sql.lit(name)}) EXECUTE FUNCTION poison()`
+      : sql`CREATE TRIGGER ${trigger} BEFORE INSERT ON ${sql.table(table)} WHEN NEW.name = ${sql.lit(name)}
+          BEGIN SELECT RAISE(ABORT, 'poisoned'); END`
+    ).execute(db);
+  }
+  return async () => {
+    for (const { table } of targets) {
+      const trigger = sql.id(`poison_${table}`);
+      await (h.appDb.kind === 'postgres'
+        ? sql`DROP TRIGGER ${trigger} ON ${sql.table(table)}`
+        : sql`DROP TRIGGER ${trigger}`
+      ).execute(db);
+    }
+    if (h.appDb.kind === 'postgres') await sql`DROP FUNCTION poison()`.execute(db);
+  };
+}
+
 async function warehouse(...ddl: string[]) {
   const wh = await createTestDatabase('syncguard');
   if (ddl.length > 0) await execSql(wh.url, ...ddl);
@@ -307,10 +335,10 @@ describe('failing catalog batches', () => {
       ...tablesDdl(['alpha', 'poison', 'zulu']),
       `CREATE TABLE mixed (id int, bad int, good int)`,
     );
-    await sql`CREATE TRIGGER poison_table BEFORE INSERT ON metabase_table WHEN NEW.name = 'poison'
-      BEGIN SELECT RAISE(ABORT, 'poisoned table'); END`.execute(h.appDb.db);
-    await sql`CREATE TRIGGER poison_field BEFORE INSERT ON metabase_field WHEN NEW.name = 'bad'
-      BEGIN SELECT RAISE(ABORT, 'poisoned field'); END`.execute(h.appDb.db);
+    const dropPoison = await poisonInserts([
+      { table: 'metabase_table', name: 'poison' },
+      { table: 'metabase_field', name: 'bad' },
+    ]);
     try {
       const poison = { schema: 'public', name: 'poison' };
       const { jobId, outcome } = await h.run(wh.dbId, { metadata: { database: true, new_tables: [poison] } });
@@ -331,8 +359,7 @@ describe('failing catalog batches', () => {
       assert.equal((await h.table(wh.dbId, 'mixed')).initial_sync_status, 'incomplete');
       assert.equal((await h.table(wh.dbId, 'alpha')).initial_sync_status, 'complete');
     } finally {
-      await sql`DROP TRIGGER poison_table`.execute(h.appDb.db);
-      await sql`DROP TRIGGER poison_field`.execute(h.appDb.db);
+      await dropPoison();
     }
   });
 });

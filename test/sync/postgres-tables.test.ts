@@ -220,8 +220,10 @@ describe('table-level metadata sync on PostgreSQL', () => {
     const t2 = await h.table(wh.dbId, 't2');
     const one = { tables: [t1.id] };
     const full = await h.run(wh.dbId, { metadata: one, analyze: one, field_values: one });
-    assert.deepEqual(full.outcome.result.phases, { metadata: 'success' }, 'analysis and field values are skipped');
-    assert.deepEqual((await h.tasks(full.jobId)).filter((t) => t.parent_id === null).map((t) => t.task), ['sync']);
+    const skipped = { metadata: 'success', analyze: 'skipped', field_values: 'skipped' };
+    assert.deepEqual(full.outcome.result.phases, skipped, 'analysis and field values are skipped');
+    const operations = (await h.tasks(full.jobId)).filter((t) => t.parent_id === null).map((t) => t.task);
+    assert.deepEqual(operations, ['sync', 'analyze', 'field values scanning']);
     assert.equal((await h.table(wh.dbId, 't1')).initial_sync_status, 'complete');
     await h.run(wh.dbId, { metadata: { tables: [t2.id] } });
     assert.equal((await h.table(wh.dbId, 't2')).initial_sync_status, 'incomplete');

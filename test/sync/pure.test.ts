@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ChangesetBuilder, MAX_CHANGES_PER_LIST, emptyChangeset } from '../../src/sync/changeset.ts';
-import { scopeDetail } from '../../src/sync/metadata-phase.ts';
+import { scopeDetail } from '../../src/sync/phase.ts';
 import { semanticVersion } from '../../src/sync/sync-database-facts.ts';
 import { isSkippedTableName, retireSkipReason } from '../../src/sync/sync-tables.ts';
 import { StepReport } from '../../src/sync/step-report.ts';

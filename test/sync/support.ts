@@ -1,11 +1,11 @@
-// Test harness for the sync engine: a migrated SQLite application database in a temp dir, database rows, and jobs
+// Test harness for the sync engine: a migrated application database (test/support/app-db.ts), database rows, and jobs
 // run the way the worker runs them (a running sync_job row whose lease the fence checks).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Selectable, Transaction, Updateable } from 'kysely';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { openAppDb, type AppDb } from '../../src/db/connect.ts';
+import type { AppDb, AppDbKind } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import {
   parseJson,
@@ -18,7 +18,7 @@ import {
 import type { DriverOptions, Engine, WarehouseDriver } from '../../src/drivers/driver.ts';
 import type { JobOutcome, Plan, RunningJob, Trigger } from '../../src/jobs/types.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { createTestDatabase } from '../support/postgres.ts';
+import { createTestAppDb, testAppDbKind } from '../support/app-db.ts';
 import { createJobRunner } from '../../src/sync/run-job.ts';
 
 export type DriverFactory = (
@@ -137,13 +137,11 @@ export function leaseFence(
   };
 }
 
-/** A harness on a SQLite application database (default) or on a fresh PostgreSQL one. */
-export async function createHarness(kind: 'sqlite' | 'postgres' = 'sqlite'): Promise<Harness> {
+/** A harness on the suite's application database (TEST_APP_DB, SQLite by default) or on the one of that kind. */
+export async function createHarness(kind: AppDbKind = testAppDbKind()): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-test-'));
-  const appDb =
-    kind === 'sqlite'
-      ? openAppDb({ kind: 'sqlite', file: join(dir, 'app.db') })
-      : openAppDb({ kind: 'postgres', connectionUri: (await createTestDatabase('appdb')).url, max: 4 });
+  const testDb = await createTestAppDb(dir, kind);
+  const appDb = testDb.open();
   await migrate(appDb);
   const baseConfig = loadConfig({ MB_DB_FILE: join(dir, 'app.db'), MB_SYNC_CONNECT_TIMEOUT_SECONDS: '5' });
 
@@ -286,6 +284,7 @@ export async function createHarness(kind: 'sqlite' | 'postgres' = 'sqlite'): Pro
     },
     async close() {
       await appDb.close();
+      await testDb.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

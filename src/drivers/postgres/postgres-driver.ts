@@ -11,6 +11,7 @@ import {
   type FieldMetadata,
   type ForeignKeyMetadata,
   type IndexMetadata,
+  type SampleField,
   type Scope,
   type TableMetadata,
   type TableRef,
@@ -35,6 +36,13 @@ import {
   type PgTableRow,
   type SchemaFilter,
 } from './postgres-introspector.ts';
+import {
+  DATA_SESSION_OPTIONS,
+  SAMPLE_TYPES,
+  distinctValuesQuery,
+  groupDistinctRows,
+  sampleQuery,
+} from './postgres-sampling.ts';
 
 const FETCH_SIZE = 1000;
 const IDLE_TIMEOUT_MS = 60_000;
@@ -48,6 +56,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({
   rowCountEstimates: true,
   stableObjectIds: true,
   caseInsensitiveIdentifiers: false,
+  batchedDistinctValues: true,
 });
 
 export interface PostgresDetails {
@@ -76,9 +85,13 @@ export function readPostgresDetails(details: Readonly<Record<string, unknown>>):
 /**
  * One session's client settings. Session settings travel as startup parameters so that they cost no statement; an
  * explicit empty password keeps pg from falling back to PGPASSWORD or ~/.pgpass; ssl is sslmode=require, as in
- * Metabase (encrypted, certificate not verified).
+ * Metabase (encrypted, certificate not verified). `sessionOptions` adds `-c` settings (the data sessions').
  */
-export function postgresClientConfig(details: PostgresDetails, statementTimeoutMs: number): pg.ClientConfig {
+export function postgresClientConfig(
+  details: PostgresDetails,
+  statementTimeoutMs: number,
+  sessionOptions?: string,
+): pg.ClientConfig {
   return {
     host: details.host,
     port: details.port,
@@ -87,7 +100,7 @@ export function postgresClientConfig(details: PostgresDetails, statementTimeoutM
     password: details.password ?? '',
     ssl: details.ssl ? { rejectUnauthorized: false } : false,
     application_name: 'catalog-sync',
-    options: '-c default_transaction_read_only=on',
+    options: ['-c default_transaction_read_only=on', ...(sessionOptions ? [sessionOptions] : [])].join(' '),
     lock_timeout: LOCK_TIMEOUT_MS,
     statement_timeout: statementTimeoutMs,
   };
@@ -244,14 +257,16 @@ class Lease {
   }
 }
 
-type Purpose = 'probe' | 'catalog';
+/** probe: connect timeout; catalog: catalog query timeout; data: sample and distinct-values statements (4.5). */
+type Purpose = 'probe' | 'catalog' | 'data';
 
 class PostgresDriver implements WarehouseDriver {
   readonly engine = 'postgres' as const;
   readonly #details: PostgresDetails;
   readonly #options: DriverOptions;
   readonly #errorContext: ErrorContext;
-  readonly #pools = new Map<Purpose, pg.Pool>();
+  readonly #pools = new Map<string, pg.Pool>();
+  readonly #ending = new Set<Promise<void>>();
   #queryCount = 0;
   #closed = false;
 
@@ -329,7 +344,39 @@ class PostgresDriver implements WarehouseDriver {
     this.#closed = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((pool) => pool.end()));
+    await Promise.all([...pools.map((pool) => pool.end()), ...this.#ending]);
+  }
+
+  /** The one sample statement (4.5): streamed, normalized by the data session's type parsers. */
+  sampleRows(
+    table: TableRef,
+    fields: readonly SampleField[],
+    opts: { readonly limit: number; readonly textTruncate: number },
+    signal: AbortSignal,
+  ): AsyncIterable<readonly unknown[]> {
+    const query = fields.length === 0 ? null : sampleQuery(table, fields, opts);
+    const timeoutMs = this.#options.sampleQueryTimeoutMs;
+    return this.#stream(query, signal, (row: unknown[]) => row, { purpose: 'data', timeoutMs, rows: 'array' });
+  }
+
+  /** One statement for all fields (batchedDistinctValues), under the per-field timeout once per field (4.5, 8.7). */
+  async distinctValues(
+    table: TableRef,
+    fields: readonly string[],
+    opts: { readonly limit: number },
+    signal: AbortSignal,
+  ): Promise<readonly (readonly unknown[])[]> {
+    if (fields.length === 0) {
+      if (signal.aborted) throw interruption(signal, null);
+      return [];
+    }
+    const timeoutMs = this.#options.fieldValuesQueryTimeoutMs * fields.length;
+    const rows: unknown[][] = [];
+    const how = { purpose: 'data', timeoutMs, rows: 'array' } as const;
+    for await (const row of this.#stream(distinctValuesQuery(table, fields, opts), signal, (r: unknown[]) => r, how)) {
+      rows.push(row);
+    }
+    return groupDistinctRows(rows, fields.length);
   }
 
   /** null when a table scope names no table PostgreSQL could have (every ref with a null schema). */
@@ -343,16 +390,26 @@ class PostgresDriver implements WarehouseDriver {
   }
 
   /**
-   * Probes and catalog queries need different server-side statement_timeouts; each purpose has its own pool of one
-   * connection (at most 2 per database) whose startup parameters carry its timeout, so no SET statement is needed.
+   * Each statement's server-side statement_timeout is a startup parameter of its connection, so no SET statement is
+   * sent or counted. There are at most two connections per database: the probe pool's, and one pool for statements
+   * (catalog, sample, distinct values) keyed by its timeout; a statement that needs another timeout replaces that
+   * pool, closing its idle connection first. Data sessions also fix TimeZone and DateStyle for normalization (4.5).
    */
-  #pool(purpose: Purpose): pg.Pool {
+  #pool(purpose: Purpose, timeoutMs: number): pg.Pool {
     if (this.#closed) throw new DriverError('CONNECTION_FAILED', 'postgres', 'the driver is closed');
-    let pool = this.#pools.get(purpose);
+    const key = purpose === 'probe' ? purpose : `${purpose}:${timeoutMs}`;
+    let pool = this.#pools.get(key);
     if (!pool) {
-      const timeoutMs = purpose === 'probe' ? this.#options.connectTimeoutMs : this.#options.catalogQueryTimeoutMs;
+      for (const [other, replaced] of this.#pools) {
+        if (other === 'probe') continue;
+        this.#pools.delete(other);
+        const ending = replaced.end().catch(() => undefined);
+        this.#ending.add(ending);
+        void ending.then(() => this.#ending.delete(ending));
+      }
+      const session = purpose === 'data' ? DATA_SESSION_OPTIONS : undefined;
       pool = new pg.Pool({
-        ...postgresClientConfig(this.#details, timeoutMs),
+        ...postgresClientConfig(this.#details, timeoutMs, session),
         max: 1,
         idleTimeoutMillis: IDLE_TIMEOUT_MS,
         connectionTimeoutMillis: this.#options.connectTimeoutMs,
@@ -360,13 +417,13 @@ class PostgresDriver implements WarehouseDriver {
       });
       // An idle connection that dies is dropped by the pool; the next call reconnects and reports its own error.
       pool.on('error', () => undefined);
-      this.#pools.set(purpose, pool);
+      this.#pools.set(key, pool);
     }
     return pool;
   }
 
-  async #lease(purpose: Purpose, signal: AbortSignal): Promise<Lease> {
-    const pending = this.#pool(purpose).connect();
+  async #lease(purpose: Purpose, timeoutMs: number, signal: AbortSignal): Promise<Lease> {
+    const pending = this.#pool(purpose, timeoutMs).connect();
     const client = await interruptible(pending, signal, null, () => {
       pending.then((late) => late.release(), () => undefined);
     });
@@ -377,7 +434,7 @@ class PostgresDriver implements WarehouseDriver {
     const query = typeof text === 'string' ? { text, values: [] } : text;
     let lease: Lease | undefined;
     try {
-      lease = await this.#lease('probe', signal);
+      lease = await this.#lease('probe', this.#options.connectTimeoutMs, signal);
       const work = lease.client.query<R>(query.text, [...query.values]);
       this.#queryCount += 1;
       const result = await lease.wait(work, signal, this.#options.connectTimeoutMs);
@@ -390,19 +447,27 @@ class PostgresDriver implements WarehouseDriver {
   }
 
   /**
-   * Streams one statement through a cursor, FETCH_SIZE rows per round trip. Each fetch gets the catalog timeout, as
-   * the server's statement_timeout restarts at each Execute: the consumer's time between fetches does not count.
+   * Streams one statement through a cursor, FETCH_SIZE rows per round trip. Each fetch gets the statement's timeout
+   * (the catalog timeout unless `how` says otherwise), as the server's statement_timeout restarts at each Execute: the
+   * consumer's time between fetches does not count. Data statements read rows as arrays with the data parsers.
    */
-  async *#stream<R, T>(query: CatalogQuery | null, signal: AbortSignal, map: (row: R) => T): AsyncGenerator<T> {
+  async *#stream<R, T>(
+    query: CatalogQuery | null,
+    signal: AbortSignal,
+    map: (row: R) => T,
+    how: { readonly purpose: Purpose; readonly timeoutMs: number; readonly rows: 'array' } | null = null,
+  ): AsyncGenerator<T> {
     if (signal.aborted) throw interruption(signal, null);
     if (query === null) return;
-    const timeoutMs = this.#options.catalogQueryTimeoutMs;
+    const purpose = how?.purpose ?? 'catalog';
+    const timeoutMs = how?.timeoutMs ?? this.#options.catalogQueryTimeoutMs;
+    const config = how === null ? undefined : { rowMode: how.rows, types: SAMPLE_TYPES };
     let lease: Lease | undefined;
     let cursor: Cursor<R> | undefined;
     let done = false;
     try {
-      lease = await this.#lease('catalog', signal);
-      cursor = lease.client.query(new Cursor<R>(query.text, [...query.values]));
+      lease = await this.#lease(purpose, timeoutMs, signal);
+      cursor = lease.client.query(new Cursor<R>(query.text, [...query.values], config));
       this.#queryCount += 1;
       for (;;) {
         const rows = await lease.wait(cursor.read(FETCH_SIZE), signal, timeoutMs);

@@ -15,8 +15,19 @@ export interface QueryOptions {
   readonly signal: AbortSignal;
 }
 
+/** A data query: rows as arrays, integers as BigInts; `onColumns` receives the declared types before the first row. */
+export interface DataMode {
+  readonly onColumns: (declaredTypes: readonly (string | null)[]) => void;
+}
+
 type WorkerRequest =
-  | { readonly type: 'query'; readonly sql: string; readonly params: readonly unknown[]; readonly chunkSize: number }
+  | {
+      readonly type: 'query';
+      readonly sql: string;
+      readonly params: readonly unknown[];
+      readonly chunkSize: number;
+      readonly data: boolean;
+    }
   | { readonly type: 'next' }
   | { readonly type: 'cancel' };
 
@@ -27,6 +38,7 @@ interface WorkerRows {
   readonly type: 'rows';
   readonly rows: readonly unknown[];
   readonly done: boolean;
+  readonly columns: readonly (string | null)[] | null;
 }
 
 interface WorkerFailure {
@@ -203,7 +215,12 @@ export class SqliteConnection {
   }
 
   /** Streams the rows of one statement; breaking out of the loop closes the statement. */
-  async *query<Row>(sql: string, params: readonly unknown[], options: QueryOptions): AsyncGenerator<Row, void> {
+  async *query<Row>(
+    sql: string,
+    params: readonly unknown[],
+    options: QueryOptions,
+    data?: DataMode,
+  ): AsyncGenerator<Row, void> {
     let remaining = options.timeoutMs;
     const wait = async <T>(promise: Promise<T>, giveUp: () => void): Promise<T> => {
       const started = performance.now();
@@ -221,9 +238,11 @@ export class SqliteConnection {
     let open = false;
     try {
       this.#queryCount += 1;
-      let answer = await wait(worker.request({ type: 'query', sql, params, chunkSize: CHUNK_ROWS }), discard);
+      const request = { type: 'query', sql, params, chunkSize: CHUNK_ROWS, data: data !== undefined } as const;
+      let answer = await wait(worker.request(request), discard);
       for (;;) {
         if (answer.type === 'error') throw this.#error(answer);
+        if (answer.columns !== null) data?.onColumns(answer.columns);
         open = !answer.done;
         for (const row of answer.rows) yield row as Row;
         if (!open) return;

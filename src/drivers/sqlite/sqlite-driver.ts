@@ -9,12 +9,20 @@ import {
   type FieldMetadata,
   type ForeignKeyMetadata,
   type IndexMetadata,
+  type SampleField,
   type Scope,
   type TableMetadata,
   type TableRef,
   type WarehouseDriver,
 } from '../driver.ts';
 import { SqliteConnection, type QueryOptions } from './sqlite-connection.ts';
+import {
+  columnBaseTypes,
+  distinctValuesQuery,
+  groupDistinctRows,
+  normalizeSqliteValue,
+  sampleQuery,
+} from './sqlite-sampling.ts';
 import {
   fieldsQuery,
   foreignKeysQuery,
@@ -39,6 +47,7 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({
   rowCountEstimates: false,
   stableObjectIds: false,
   caseInsensitiveIdentifiers: true,
+  batchedDistinctValues: true,
 });
 
 /** Groups consecutive rows that share a key (the rows of one constraint or one index arrive together, in order). */
@@ -116,6 +125,41 @@ class SqliteDriver implements WarehouseDriver {
   async *describeIndexes(scope: Scope, signal: AbortSignal): AsyncGenerator<IndexMetadata> {
     const rows = this.#catalog<SqliteIndexRow>(indexesQuery(scope), signal);
     for await (const group of consecutive(rows, (row) => row.index_name)) yield toIndexMetadata(group);
+  }
+
+  /** The one sample statement (4.5), normalized by each column's declared type. */
+  async *sampleRows(
+    table: TableRef,
+    fields: readonly SampleField[],
+    opts: { readonly limit: number; readonly textTruncate: number },
+    signal: AbortSignal,
+  ): AsyncGenerator<readonly unknown[]> {
+    if (fields.length === 0) return;
+    const { sql, params } = sampleQuery(table, fields, opts);
+    let baseTypes: string[] = [];
+    const data = { onColumns: (declared: readonly (string | null)[]) => (baseTypes = columnBaseTypes(declared)) };
+    const options = { timeoutMs: this.#options.sampleQueryTimeoutMs, signal };
+    for await (const row of this.#connection.query<unknown[]>(sql, params, options, data)) {
+      for (let i = 0; i < row.length; i++) row[i] = normalizeSqliteValue(row[i], baseTypes[i] ?? 'type/*');
+      yield row;
+    }
+  }
+
+  /** One statement for all fields (batchedDistinctValues), under the per-field timeout once per field (4.5, 8.7). */
+  async distinctValues(
+    table: TableRef,
+    fields: readonly string[],
+    opts: { readonly limit: number },
+    signal: AbortSignal,
+  ): Promise<readonly (readonly unknown[])[]> {
+    if (fields.length === 0) return [];
+    const { sql, params } = distinctValuesQuery(table, fields, opts);
+    let baseTypes: string[] = [];
+    const data = { onColumns: (declared: readonly (string | null)[]) => (baseTypes = columnBaseTypes(declared)) };
+    const options = { timeoutMs: this.#options.fieldValuesQueryTimeoutMs * fields.length, signal };
+    const rows: unknown[][] = [];
+    for await (const row of this.#connection.query<unknown[]>(sql, params, options, data)) rows.push(row);
+    return groupDistinctRows(rows, baseTypes, fields.length);
   }
 
   async close(): Promise<void> {

@@ -2,10 +2,13 @@
 // synchronous, so warehouse queries run here, never on the service's event loop. Plain JavaScript: it starts without
 // tsx (its execArgv is cleared), which keeps start-up short. Protocol (one answer per request, one request at a time):
 //   ← {type: 'ready'} once listening
-//   → {type: 'query', sql, params, chunkSize}  ← {type: 'rows', rows, done} | {type: 'error', phase, code, message}
+//   → {type: 'query', sql, params, chunkSize, data}
+//                                              ← {type: 'rows', rows, done, columns} | {type: 'error', phase, code, message}
 //   → {type: 'next'}                            ← the same answers, for the next chunk of the open query
 //   → {type: 'cancel'}                          (no answer) closes the open query early
-// The file is opened at the first query; errors while opening are reported with phase 'open'.
+// The file is opened at the first query; errors while opening are reported with phase 'open'. A data query (`data`
+// true) returns rows as arrays with integers as BigInts (no precision lost), and its first answer carries `columns`,
+// the declared type of each result column (null for an expression).
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
@@ -13,6 +16,7 @@ const file = process.argv[2];
 let db = null;
 let rows = null;
 let chunkSize = 1000;
+let columns = null;
 
 function open() {
   let stat;
@@ -58,12 +62,14 @@ function sendChunk() {
     return;
   }
   if (done) rows = null;
-  process.send({ type: 'rows', rows: chunk, done });
+  process.send({ type: 'rows', rows: chunk, done, columns });
+  columns = null;
 }
 
 function query(message) {
   rows?.return();
   rows = null;
+  columns = null;
   if (db === null) {
     try {
       db = open();
@@ -74,7 +80,12 @@ function query(message) {
   }
   try {
     chunkSize = message.chunkSize;
-    rows = db.prepare(message.sql).iterate(...message.params);
+    const statement = db.prepare(message.sql);
+    if (message.data) {
+      statement.raw(true).safeIntegers(true);
+      columns = statement.columns().map((column) => column.type);
+    }
+    rows = statement.iterate(...message.params);
   } catch (error) {
     fail('query', error);
     return;

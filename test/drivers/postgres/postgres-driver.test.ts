@@ -175,6 +175,7 @@ describe('PostgreSQL driver against a fixture warehouse', () => {
       rowCountEstimates: true,
       stableObjectIds: true,
       caseInsensitiveIdentifiers: false,
+      batchedDistinctValues: true,
     });
     await driver.testConnection(signal);
     const version = await driver.dbmsVersion(signal);

@@ -223,6 +223,7 @@ describe('SQLite driver: database scope', () => {
         rowCountEstimates: false,
         stableObjectIds: false,
         caseInsensitiveIdentifiers: true,
+        batchedDistinctValues: true,
       });
       await driver.testConnection(signal);
       const version = await driver.dbmsVersion(signal);
