@@ -104,8 +104,10 @@ function openPostgres(connectionString: string, max: number): AppDb {
     },
   };
   const pool = new pg.Pool({ connectionString, max, types, connectionTimeoutMillis: 15_000, idleTimeoutMillis: 60_000 });
-  // An idle connection killed by the server (restart, terminate) must not crash the process; the pool replaces it.
+  // A connection killed by the server (restart, terminate) must not crash the process: an idle one is replaced by the
+  // pool, and a checked-out one (which pg leaves without an 'error' listener) fails its query, which reports it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<AppSchema>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {

@@ -95,26 +95,6 @@ function template(): Promise<string> {
   return templateName;
 }
 
-/** createTestAppDb, opened and migrated; `close()` closes the connection and drops the database. */
-export async function openTestAppDb(
-  dir: string,
-  kind: AppDbKind = testAppDbKind(),
-): Promise<{ readonly appDb: AppDb; readonly testDb: TestAppDb; close(): Promise<void> }> {
-  const testDb = await createTestAppDb(dir, kind);
-  const appDb = testDb.open();
-  const close = async () => {
-    await appDb.close();
-    await testDb.drop();
-  };
-  try {
-    await migrate(appDb);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return { appDb, testDb, close };
-}
-
 /**
  * After rows were inserted with explicit ids: PostgreSQL's identity sequences go on after the highest id, as SQLite's
  * AUTOINCREMENT does by itself. A no-op on SQLite.

@@ -415,8 +415,10 @@ class PostgresDriver implements WarehouseDriver {
         connectionTimeoutMillis: this.#options.connectTimeoutMs,
         allowExitOnIdle: true,
       });
-      // An idle connection that dies is dropped by the pool; the next call reconnects and reports its own error.
+      // An idle connection that dies is dropped by the pool; the next call reconnects and reports its own error. A
+      // checked-out one that dies fails its query, which reports it; pg leaves it without an 'error' listener.
       pool.on('error', () => undefined);
+      pool.on('connect', (client) => client.on('error', () => undefined));
       this.#pools.set(key, pool);
     }
     return pool;
