@@ -24,7 +24,6 @@ import {
   mapForeignKey,
   mapIndex,
   mapTable,
-  parseSchemaFilter,
   scopedRefs,
   tablesQuery,
   type CatalogQuery,
@@ -32,10 +31,10 @@ import {
   type DuckdbForeignKeyRow,
   type DuckdbIndexRow,
   type DuckdbTableRow,
-  type SchemaFilter,
   type ScopedRefs,
 } from './duckdb-introspector.ts';
 import { distinctValuesQuery, groupDistinctRows, normalizeDuckdbValue, sampleQuery } from './duckdb-sampling.ts';
+import { parseSchemaFilter, type SchemaFilter } from '../schema-filter.ts';
 
 const CAPABILITIES: DriverCapabilities = Object.freeze({
   schemas: true,

@@ -10,6 +10,7 @@ import type {
   TableRef,
 } from '../driver.ts';
 import { mapDuckdbType } from './duckdb-types.ts';
+import type { SchemaFilter } from '../schema-filter.ts';
 
 export interface CatalogQuery {
   readonly text: string;
@@ -18,23 +19,6 @@ export interface CatalogQuery {
 }
 
 export type BoundValue = { readonly kind: 'names'; readonly names: readonly string[] } | number | string;
-
-/** The `schema-filters-*` details as LIKE patterns: `*` becomes `%`, every other character is literal. */
-export interface SchemaFilter {
-  readonly mode: 'inclusion' | 'exclusion';
-  readonly likePatterns: readonly string[];
-}
-
-/** null (every schema) for type `all`, a missing type, or blank patterns, as in Metabase. */
-export function parseSchemaFilter(type: unknown, patterns: unknown): SchemaFilter | null {
-  if ((type !== 'inclusion' && type !== 'exclusion') || typeof patterns !== 'string') return null;
-  const likePatterns = patterns
-    .split(',')
-    .map((pattern) => pattern.trim())
-    .filter((pattern) => pattern !== '')
-    .map((pattern) => pattern.replace(/[\\%_]/g, '\\$&').replaceAll('*', '%'));
-  return likePatterns.length === 0 ? null : Object.freeze({ mode: type, likePatterns: Object.freeze(likePatterns) });
-}
 
 /** A table scope as two aligned name lists; refs with a null schema name nothing DuckDB has and are left out. */
 export interface ScopedRefs {

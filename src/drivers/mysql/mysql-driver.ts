@@ -50,6 +50,9 @@ import {
   type ResultColumn,
 } from './mysql-sampling.ts';
 import { parseAdditionalOptions, type AdditionalOptions } from './mysql-types.ts';
+import { CONNECT_ERRORS, type ErrorContext } from '../network-errors.ts';
+
+export type { ErrorContext } from '../network-errors.ts';
 
 const MAX_CONNECTIONS = 2;
 const IDLE_TIMEOUT_MS = 60_000;
@@ -115,23 +118,6 @@ export function sessionStatements(catalogQueryTimeoutMs: number): CatalogQuery[]
   ];
 }
 
-export interface ErrorContext {
-  readonly host: string;
-  readonly port: number;
-  readonly connectTimeoutMs: number;
-  readonly secrets: readonly string[];
-}
-
-const CONNECT_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'temporary failure in name resolution',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset by peer',
-  EPIPE: 'connection closed by the server',
-};
-
 function byErrno(code: DriverErrorCode, errnos: readonly number[]): [number, DriverErrorCode][] {
   return errnos.map((errno) => [errno, code]);
 }
@@ -180,11 +166,11 @@ export function toDriverError(error: unknown, context: ErrorContext): DriverErro
   const where = `${context.host}:${context.port}`;
   const code = errorField(error, 'code');
   const errno = errorField(error, 'errno');
-  if (typeof code === 'string' && Object.hasOwn(CONNECT_ERRORS, code)) {
-    return wrap('CONNECTION_FAILED', `could not connect to ${where}: ${CONNECT_ERRORS[code]}`);
-  }
   if (code === 'ETIMEDOUT') {
     return wrap('CONNECTION_FAILED', `could not connect to ${where}: timed out after ${context.connectTimeoutMs} ms`);
+  }
+  if (typeof code === 'string' && Object.hasOwn(CONNECT_ERRORS, code)) {
+    return wrap('CONNECTION_FAILED', `could not connect to ${where}: ${CONNECT_ERRORS[code]}`);
   }
   if (typeof errno === 'number' && ERRNO_CODES.has(errno)) return wrap(ERRNO_CODES.get(errno)!, readable(message));
   if (typeof code === 'string' && LOST_CONNECTION_CODES.has(code)) {

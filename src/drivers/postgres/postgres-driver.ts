@@ -26,7 +26,6 @@ import {
   mapForeignKey,
   mapIndex,
   mapTable,
-  parseSchemaFilter,
   scopedRefs,
   tablesQuery,
   type CatalogQuery,
@@ -34,7 +33,6 @@ import {
   type PgForeignKeyRow,
   type PgIndexRow,
   type PgTableRow,
-  type SchemaFilter,
 } from './postgres-introspector.ts';
 import {
   DATA_SESSION_OPTIONS,
@@ -43,6 +41,10 @@ import {
   groupDistinctRows,
   sampleQuery,
 } from './postgres-sampling.ts';
+import { CONNECT_ERRORS, type ErrorContext } from '../network-errors.ts';
+import { parseSchemaFilter, type SchemaFilter } from '../schema-filter.ts';
+
+export type { ErrorContext } from '../network-errors.ts';
 
 const FETCH_SIZE = 1000;
 const IDLE_TIMEOUT_MS = 60_000;
@@ -110,24 +112,6 @@ export function postgresClientConfig(
 export function parseServerVersion(serverVersion: string): string {
   return /^\s*(\d+(?:\.\d+)*)/.exec(serverVersion)?.[1] ?? serverVersion.trim();
 }
-
-export interface ErrorContext {
-  readonly host: string;
-  readonly port: number;
-  readonly connectTimeoutMs: number;
-  readonly secrets: readonly string[];
-}
-
-const CONNECT_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'temporary failure in name resolution',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset by peer',
-  ETIMEDOUT: 'connection timed out',
-  EPIPE: 'connection closed by the server',
-};
 
 const CONNECTION_SQLSTATES = new Set(['57P01', '57P03', '53300', '3D000']);
 

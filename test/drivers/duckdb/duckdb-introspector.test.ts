@@ -9,11 +9,11 @@ import {
   mapForeignKey,
   mapIndex,
   mapTable,
-  parseSchemaFilter,
   scopedRefs,
   tablesQuery,
   type DuckdbColumnRow,
 } from '../../../src/drivers/duckdb/duckdb-introspector.ts';
+import { parseSchemaFilter } from '../../../src/drivers/schema-filter.ts';
 
 const COLUMN: DuckdbColumnRow = {
   schema_name: 'main',

@@ -9,12 +9,12 @@ import {
   mapForeignKey,
   mapIndex,
   mapTable,
-  parseSchemaFilter,
   scopedRefs,
   tablesQuery,
   type PgColumnRow,
   type PgTableRow,
 } from '../../../src/drivers/postgres/postgres-introspector.ts';
+import { parseSchemaFilter } from '../../../src/drivers/schema-filter.ts';
 
 const tableRow: PgTableRow = {
   nspname: 'sales',
