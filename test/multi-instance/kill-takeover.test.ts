@@ -92,7 +92,9 @@ test('kill -9 during a long sync: the other instance completes the job after the
   assert.equal(successor.state, 'succeeded', successor.error ?? '');
   assert.equal(successor.attempt, 2);
   assert.equal(successor.plan, interrupted.plan);
-  assert.match(survivor.output(), new RegExp(`"job_id":${successorId},[^\\n]*"msg":"job finished"`));
+  // The log line follows the row's update, through a pipe: wait for it rather than race it.
+  const finished = new RegExp(`"job_id":${successorId},[^\\n]*"msg":"job finished"`);
+  await until('the survivor to log the finish', 10, async () => (finished.test(survivor.output()) ? true : undefined));
 
   // After the takeover: every table once, each with all of its fields once; the rows of the dead run are closed.
   const after = await fieldCounts(app.appDb, databaseId);
