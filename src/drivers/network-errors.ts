@@ -19,3 +19,16 @@ export const CONNECT_ERRORS: Readonly<Record<string, string>> = {
   ETIMEDOUT: 'connection timed out',
   EPIPE: 'connection closed by the server',
 };
+
+/** The error context of a driver: its address, its connect timeout, and its password as the one secret to mask. */
+export function errorContextOf(
+  details: { readonly host: string; readonly port: number; readonly password?: string | null },
+  options: { readonly connectTimeoutMs: number },
+): ErrorContext {
+  return Object.freeze({
+    host: details.host,
+    port: details.port,
+    connectTimeoutMs: options.connectTimeoutMs,
+    secrets: details.password ? [details.password] : [],
+  });
+}

@@ -50,7 +50,7 @@ import {
   type ResultColumn,
 } from './mysql-sampling.ts';
 import { parseAdditionalOptions, type AdditionalOptions } from './mysql-types.ts';
-import { CONNECT_ERRORS, type ErrorContext } from '../network-errors.ts';
+import { CONNECT_ERRORS, errorContextOf, type ErrorContext } from '../network-errors.ts';
 
 export type { ErrorContext } from '../network-errors.ts';
 
@@ -423,12 +423,7 @@ class MysqlDriver implements WarehouseDriver {
   constructor(details: MysqlDetails, options: DriverOptions) {
     this.#details = details;
     this.#options = options;
-    this.#errorContext = Object.freeze({
-      host: details.host,
-      port: details.port,
-      connectTimeoutMs: options.connectTimeoutMs,
-      secrets: details.password ? [details.password] : [],
-    });
+    this.#errorContext = errorContextOf(details, options);
     this.#pool = new SessionPool((signal) => this.#openSession(signal));
   }
 

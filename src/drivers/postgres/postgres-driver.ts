@@ -41,7 +41,7 @@ import {
   groupDistinctRows,
   sampleQuery,
 } from './postgres-sampling.ts';
-import { CONNECT_ERRORS, type ErrorContext } from '../network-errors.ts';
+import { CONNECT_ERRORS, errorContextOf, type ErrorContext } from '../network-errors.ts';
 import { parseSchemaFilter, type SchemaFilter } from '../schema-filter.ts';
 
 export type { ErrorContext } from '../network-errors.ts';
@@ -257,12 +257,7 @@ class PostgresDriver implements WarehouseDriver {
   constructor(details: PostgresDetails, options: DriverOptions) {
     this.#details = details;
     this.#options = options;
-    this.#errorContext = Object.freeze({
-      host: details.host,
-      port: details.port,
-      connectTimeoutMs: options.connectTimeoutMs,
-      secrets: details.password ? [details.password] : [],
-    });
+    this.#errorContext = errorContextOf(details, options);
   }
 
   get queryCount(): number {
