@@ -113,7 +113,10 @@ function openPostgres(connectionString: string, max: number): AppDb {
   return {
     kind: 'postgres',
     db,
-    now: () => sql<string>`now()`,
+    // clock_timestamp(), not now(): now() is the transaction's start, so a claim whose transaction began before a
+    // completion committed could record a start earlier than that completion's end. The instant of the write keeps
+    // one database's job intervals ordered as their commits are.
+    now: () => sql<string>`clock_timestamp()`,
     async close() {
       if (closed) return;
       closed = true;

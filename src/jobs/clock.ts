@@ -5,7 +5,7 @@ import type { AppSchema } from '../db/schema.ts';
 
 /** now + seconds (negative: in the past), as an SQL expression of the timestamp column type. */
 export function nowPlusSeconds(appDb: AppDb, seconds: number): RawBuilder<string> {
-  if (appDb.kind === 'postgres') return sql<string>`(now() + make_interval(secs => ${seconds}))`;
+  if (appDb.kind === 'postgres') return sql<string>`(clock_timestamp() + make_interval(secs => ${seconds}))`;
   const modifier = `${seconds >= 0 ? '+' : ''}${seconds} seconds`;
   return sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${modifier})`;
 }
@@ -18,6 +18,6 @@ export async function readNow(appDb: AppDb, executor: Kysely<AppSchema>): Promis
 
 /** Whole milliseconds from a timestamp column to now, for closing task_history rows. */
 export function millisSince(appDb: AppDb, column: string): RawBuilder<number> {
-  if (appDb.kind === 'postgres') return sql<number>`(extract(epoch from (now() - ${sql.ref(column)})) * 1000)::integer`;
+  if (appDb.kind === 'postgres') return sql<number>`(extract(epoch from (clock_timestamp() - ${sql.ref(column)})) * 1000)::integer`;
   return sql<number>`cast(round((julianday('now') - julianday(${sql.ref(column)})) * 86400000) as integer)`;
 }

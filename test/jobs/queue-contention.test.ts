@@ -3,6 +3,7 @@
 // whether it found no queued job, the queued job, or a queued job that a claim took before it could join it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { claimJob, completeJob, enqueue } from '../../src/jobs/queue.ts';
 import { addDatabase, emptyResult, freshAppDb, trigger, warmPool } from './app-dbs.ts';
 
@@ -40,4 +41,18 @@ test('concurrent requests for one database while a worker claims: all accepted, 
   assert.equal(jobs.reduce((sum, job) => sum + job.trigger_count, 0), REQUESTS, 'each request is counted by one job');
   assert.ok(jobs.filter((job) => job.state === 'queued').length <= 1);
   assert.ok(ran >= 1 && jobs.length < REQUESTS, `${jobs.length} jobs for ${REQUESTS} requests`);
+});
+
+// A job's start and end are the instants of their writes, not of their transactions' starts: otherwise a claim whose
+// statement began before another instance's completion committed could record a start before that completion's end,
+// and one database's job intervals would seem to overlap although the one-running index kept them apart.
+test('job timestamps on PostgreSQL are the instant of the write, not the start of its transaction', async (t) => {
+  const appDb = await freshAppDb(t, 'postgres');
+  const gap = await appDb.db.transaction().execute(async (trx) => {
+    await sql`select pg_sleep(0.3)`.execute(trx);
+    const { rows } = await sql<{ gap: number }>`
+      select extract(epoch from (${appDb.now()}::timestamptz - now())) as gap`.execute(trx);
+    return Number(rows[0].gap);
+  });
+  assert.ok(gap >= 0.25, `the write's time is ${gap} s after its transaction began`);
 });
