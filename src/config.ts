@@ -29,6 +29,8 @@ export interface Config {
   readonly maxFieldValuesFields: number;
   readonly retireGuardFraction: number;
   readonly taskHistoryMaxRows: number;
+  /** MB_DISABLE_SCHEDULER: this instance fires no scheduled syncs (notifications and the API work as usual). */
+  readonly disableScheduler: boolean;
   /** Settings that are set but not supported yet; start-up logs a warning for each. */
   readonly warnings: readonly string[];
 }
@@ -74,6 +76,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const sampleRaw = read(env, 'MB_LOAD_SAMPLE_CONTENT') ?? 'true';
   if (sampleRaw !== 'true' && sampleRaw !== 'false') throw new ConfigError('MB_LOAD_SAMPLE_CONTENT must be true or false');
+  const schedulerRaw = read(env, 'MB_DISABLE_SCHEDULER') ?? 'false';
+  if (schedulerRaw !== 'true' && schedulerRaw !== 'false') throw new ConfigError('MB_DISABLE_SCHEDULER must be true or false');
   const fractionRaw = read(env, 'MB_SYNC_RETIRE_GUARD_FRACTION');
   let retireGuardFraction = 0.5;
   if (fractionRaw !== undefined) {
@@ -111,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxFieldValuesFields: positiveInt(env, 'MB_SYNC_MAX_FIELD_VALUES_FIELDS', 10000),
     retireGuardFraction,
     taskHistoryMaxRows: positiveInt(env, 'MB_TASK_HISTORY_MAX_ROWS', 100000),
+    disableScheduler: schedulerRaw === 'true',
     warnings: Object.freeze(warnings),
   });
 }

@@ -49,10 +49,11 @@ export async function startService(
     workers = new WorkerPool({ appDb, config, logger, runner: createJobRunner({ appDb, config, logger }) });
     workers.start();
     const pool = workers;
-    timers = [
-      new Scheduler({ appDb, logger, wake: () => pool.wake() }),
-      new RetentionTimer({ appDb, logger, maxTaskHistoryRows: config.taskHistoryMaxRows }),
-    ];
+    const retention = new RetentionTimer({ appDb, logger, maxTaskHistoryRows: config.taskHistoryMaxRows });
+    if (config.disableScheduler) logger.info('MB_DISABLE_SCHEDULER is true: this instance fires no scheduled syncs');
+    timers = config.disableScheduler
+      ? [retention]
+      : [new Scheduler({ appDb, logger, wake: () => pool.wake() }), retention];
     for (const timer of timers) timer.start();
     // Built once migrations ran: this process never serves /api/health's 503 "initializing" (notify-api 6.0).
     app = buildApp({ config, appDb, logger, workers, events: workers.events });

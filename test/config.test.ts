@@ -60,6 +60,7 @@ describe('loadConfig', () => {
         maxFieldValuesFields: 10000,
         retireGuardFraction: 0.5,
         taskHistoryMaxRows: 100000,
+        disableScheduler: false,
         warnings: [],
       },
     );
@@ -81,6 +82,7 @@ describe('loadConfig', () => {
       MB_DB_CONNECTION_URI: 'postgresql://u:p@db:5432/catalog',
       MB_LOAD_SAMPLE_CONTENT: 'false',
       MB_SYNC_RETIRE_GUARD_FRACTION: '1',
+      MB_DISABLE_SCHEDULER: 'true',
     };
     for (const [name, , fallback] of NUMERIC_SETTINGS) env[name] = String(fallback + 7);
     const config = loadConfig(env);
@@ -92,6 +94,7 @@ describe('loadConfig', () => {
     assert.equal(config.dbConnectionUri, 'postgresql://u:p@db:5432/catalog');
     assert.equal(config.loadSampleContent, false);
     assert.equal(config.retireGuardFraction, 1);
+    assert.equal(config.disableScheduler, true);
     for (const [name, key, fallback] of NUMERIC_SETTINGS) assert.equal(config[key], fallback + 7, name);
     assert.deepEqual(config.warnings, []);
   });
@@ -112,6 +115,7 @@ describe('loadConfig', () => {
       'MB_DB_FILE',
       'MB_DB_CONNECTION_URI',
       'MB_LOAD_SAMPLE_CONTENT',
+      'MB_DISABLE_SCHEDULER',
       'MB_CONFIG_FILE_PATH',
       'MB_ENCRYPTION_SECRET_KEY',
       'MB_SYNC_RETIRE_GUARD_FRACTION',
@@ -168,6 +172,14 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ MB_LOAD_SAMPLE_CONTENT: 'true' }).loadSampleContent, true);
     for (const value of ['TRUE', 'False', 'yes', '1', '0']) {
       assertInvalid({ MB_LOAD_SAMPLE_CONTENT: value }, 'MB_LOAD_SAMPLE_CONTENT');
+    }
+  });
+
+  test('MB_DISABLE_SCHEDULER is true or false', () => {
+    assert.equal(loadConfig({ MB_DISABLE_SCHEDULER: 'true' }).disableScheduler, true);
+    assert.equal(loadConfig({ MB_DISABLE_SCHEDULER: 'false' }).disableScheduler, false);
+    for (const value of ['TRUE', 'yes', '1', 'on']) {
+      assertInvalid({ MB_DISABLE_SCHEDULER: value }, 'MB_DISABLE_SCHEDULER');
     }
   });
 

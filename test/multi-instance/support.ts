@@ -48,7 +48,7 @@ export interface Instance {
 }
 
 /**
- * Starts one service process with the settings `env` on top of the test's defaults (keys set, no sample, a free
+ * Starts one service process with the settings `env` on top of the test's defaults (keys set, no sample, no scheduler, a free
  * port) and waits until /api/health answers. The test kills it at its end if it is still running.
  */
 export async function startInstance(t: Cleanup, name: string, env: Record<string, string>): Promise<Instance> {
@@ -64,6 +64,9 @@ export async function startInstance(t: Cleanup, name: string, env: Record<string
       MB_API_KEY: NOTIFY_KEY,
       MB_ADMIN_API_KEY: ADMIN_KEY,
       MB_LOAD_SAMPLE_CONTENT: 'false',
+      // Databases 1, 2, 3… fire their default hourly schedules at minutes 1, 2, 3…: a test that ran then would count
+      // scheduled jobs among its own (notify-api.md section 7.1 keeps tests clear of those minutes; this is simpler).
+      MB_DISABLE_SCHEDULER: 'true',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
