@@ -30,31 +30,10 @@ import {
   type MariaDbServer,
 } from '../test/support/mariadb.ts';
 import { createTestDatabase, execSql, startPostgres, type PgServer } from '../test/support/postgres.ts';
+import { COLUMNS, warehouseDdl } from './warehouses.ts';
 
-const COLUMNS = 20;
 
 type BenchEngine = 'postgres' | 'mysql';
-
-/** CREATE statements for n tables of COLUMNS + 1 columns, each with a primary key, an index and a foreign key. */
-function warehouseDdl(tables: number): string[] {
-  const batches: string[] = [];
-  let batch: string[] = [];
-  for (let i = 0; i < tables; i++) {
-    const columns = ['id integer PRIMARY KEY'];
-    for (let c = 1; c <= COLUMNS; c++) {
-      columns.push(c % 4 === 0 ? `c${c} text` : c % 4 === 1 ? `c${c} bigint NOT NULL DEFAULT 0` : c % 4 === 2 ? `c${c} timestamptz` : `c${c} numeric(12,2)`);
-    }
-    if (i > 0) columns.push(`parent_id integer REFERENCES t${String(i - 1).padStart(5, '0')} (id)`);
-    const name = `t${String(i).padStart(5, '0')}`;
-    batch.push(`CREATE TABLE ${name} (${columns.join(', ')}); CREATE INDEX ${name}_c1 ON ${name} (c1);`);
-    if (batch.length === 100) {
-      batches.push(batch.join('\n'));
-      batch = [];
-    }
-  }
-  if (batch.length) batches.push(batch.join('\n'));
-  return batches;
-}
 
 /** The same warehouse in MariaDB's dialect, one statement each (the test connection runs no multi-statements). */
 function mysqlWarehouseDdl(tables: number): string[] {

@@ -6,25 +6,20 @@
 //   node --import tsx bench/notify-throughput.ts postgres 20000  # one of them, another count
 //
 // Uses TEST_PG_URL when set, otherwise starts an ephemeral PostgreSQL (test/support/postgres.ts). The service runs as
-// `npm start` runs it (log level info, written to /dev/null) with its default settings.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+// `npm start` runs it (log level info, written to /dev/null) with its default settings (bench/service-process.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { openAppDb, type AppDb } from '../src/db/connect.ts';
 import { dropTestDatabase } from '../test/support/app-db.ts';
-import { createTestDatabase, execSql, freePort, startPostgres, type PgServer } from '../test/support/postgres.ts';
+import { createTestDatabase, execSql, startPostgres, type PgServer } from '../test/support/postgres.ts';
+import { ADMIN_KEY, NOTIFY_KEY, startServiceProcess } from './service-process.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 100;
 const WAREHOUSES = 10;
 const TABLES = 20;
-const NOTIFY_KEY = 'bench-notify-key';
-const ADMIN_KEY = 'bench-admin-key';
 
 type AppDbKind = 'sqlite' | 'postgres';
 
@@ -82,16 +77,6 @@ async function drive(
   return { requests: count, seconds, perSecond, p50Ms: at(0.5), p99Ms: at(0.99), connections: sockets.size };
 }
 
-async function post(port: number, path: string, headers: Record<string, string>, body: unknown): Promise<unknown> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
 async function unfinished(appDb: AppDb): Promise<number> {
   const row = await appDb.db
     .selectFrom('sync_job')
@@ -108,32 +93,13 @@ async function measure(kind: AppDbKind, count: number): Promise<Row> {
   const appEnv: Record<string, string> = app
     ? { MB_DB_TYPE: 'postgres', MB_DB_CONNECTION_URI: app.url }
     : { MB_DB_FILE: join(dir, 'app.db') };
-  const port = await freePort();
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('MB_')));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...base,
-      ...appEnv,
-      LOG_LEVEL: 'info',
-      MB_JETTY_HOST: '127.0.0.1',
-      MB_JETTY_PORT: String(port),
-      MB_API_KEY: NOTIFY_KEY,
-      MB_ADMIN_API_KEY: ADMIN_KEY,
-      MB_LOAD_SAMPLE_CONTENT: 'false',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = once(child, 'exit');
+  const service = await startServiceProcess(appEnv);
+  const port = service.port;
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const appDb = openAppDb(
     app ? { kind: 'postgres', connectionUri: app.url, max: 2 } : { kind: 'sqlite', file: appEnv.MB_DB_FILE },
   );
   try {
-    for (let tries = 0; !(await fetch(`http://127.0.0.1:${port}/api/health`).then((r) => r.ok, () => false)); tries++) {
-      if (tries > 300 || child.exitCode !== null) throw new Error('the service did not start');
-      await sleep(100);
-    }
     const ids: number[] = [];
     for (let w = 0; w < WAREHOUSES; w++) {
       const warehouse = await createTestDatabase('bench_wh');
@@ -141,7 +107,7 @@ async function measure(kind: AppDbKind, count: number): Promise<Row> {
       const ddl = Array.from({ length: TABLES }, (_, i) => `CREATE TABLE t${i} (id integer PRIMARY KEY, v text)`);
       await execSql(warehouse.url, ddl.join(';'));
       const body = { name: `Warehouse ${w}`, engine: 'postgres', details: warehouse.details };
-      ids.push(((await post(port, '/api/database', { 'X-API-KEY': ADMIN_KEY }, body)) as { id: number }).id);
+      ids.push(((await service.post('/api/database', { 'X-API-KEY': ADMIN_KEY }, body)) as { id: number }).id);
     }
     while ((await unfinished(appDb)) > 0) await sleep(100);
 
@@ -176,8 +142,7 @@ async function measure(kind: AppDbKind, count: number): Promise<Row> {
     return { appDb: kind, health: healthPhase, notify: notifyPhase, syncs, drainedAfterS: waited };
   } finally {
     agent.destroy();
-    child.kill('SIGTERM');
-    await exited;
+    await service.stop();
     await appDb.close();
     for (const name of databases) await dropTestDatabase(name);
     rmSync(dir, { recursive: true, force: true });

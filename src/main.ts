@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { openAppDb, type AppDb } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireSqliteLock, type SqliteLock } from './db/sqlite-lock.ts';
+import { DriverCache } from './drivers/driver-cache.ts';
 import { RetentionTimer } from './jobs/retention.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { WorkerPool } from './jobs/worker-pool.ts';
@@ -36,6 +37,7 @@ export async function startService(
   const lock = config.dbType === 'sqlite' ? acquireSqliteLock(config.dbFile) : null;
   let appDb: AppDb | null = null;
   let workers: WorkerPool | null = null;
+  let drivers: DriverCache | null = null;
   let timers: readonly (Scheduler | RetentionTimer)[] = [];
   let app: FastifyInstance | null = null;
   try {
@@ -46,7 +48,8 @@ export async function startService(
     );
     await migrate(appDb);
     await registerSampleDatabase({ appDb, config, logger });
-    workers = new WorkerPool({ appDb, config, logger, runner: createJobRunner({ appDb, config, logger }) });
+    drivers = new DriverCache();
+    workers = new WorkerPool({ appDb, config, logger, runner: createJobRunner({ appDb, config, logger, drivers }) });
     workers.start();
     const pool = workers;
     const retention = new RetentionTimer({ appDb, logger, maxTaskHistoryRows: config.taskHistoryMaxRows });
@@ -65,11 +68,12 @@ export async function startService(
     } else {
       await app.ready();
     }
-    return createService(app, appDb, workers, timers, url, lock, logger);
+    return createService(app, appDb, workers, drivers, timers, url, lock, logger);
   } catch (error) {
     await app?.close().catch(() => undefined);
     await Promise.all(timers.map((timer) => timer.stop().catch(() => undefined)));
     await workers?.stop().catch(() => undefined);
+    await drivers?.closeAll().catch(() => undefined);
     await appDb?.close().catch(() => undefined);
     lock?.release();
     throw error;
@@ -80,6 +84,7 @@ function createService(
   app: FastifyInstance,
   appDb: AppDb,
   workers: WorkerPool,
+  drivers: DriverCache,
   timers: readonly (Scheduler | RetentionTimer)[],
   url: string | null,
   lock: SqliteLock | null,
@@ -95,6 +100,7 @@ function createService(
       // No scheduled fire or cleanup starts once the stop began (sync-engine.md section 8.9).
       await Promise.all(timers.map((timer) => timer.stop()));
       await workers.stop();
+      await drivers.closeAll();
     } finally {
       try {
         await Promise.race([closed, delay(RESPONSE_FLUSH_MS, undefined, { ref: false })]);

@@ -3,11 +3,13 @@
 import type { FastifyReply } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { HttpError, sanitize } from '../errors.ts';
-import { enqueue, type EnqueueRequest, type EnqueueResult, type JobView } from '../jobs/queue.ts';
+import { batcherOf } from '../jobs/enqueue-batcher.ts';
+import type { EnqueueRequest, EnqueueResult, JobView } from '../jobs/queue.ts';
 import { waitForJob } from '../jobs/wait.ts';
 
 export async function queueJob(deps: AppDeps, request: EnqueueRequest): Promise<EnqueueResult> {
-  const result = await enqueue(deps.appDb, request);
+  // Concurrent requests for one database share an enqueue transaction; the answer still follows the commit.
+  const result = await batcherOf(deps.appDb).enqueue(request);
   if (result.kind === 'enqueued') deps.workers.wake();
   return result;
 }

@@ -1,5 +1,5 @@
 // The sync engine's entry point: runs one claimed job (sync-engine.md sections 1.3, 1.4, 8.2, 9.2 and 9.5). One driver
-// per job, a connection test first, then the planned phases in order: metadata, analyze, field values. The data
+// per job (kept for the database's next job when a DriverCache is given and the job succeeded), a connection test first, then the planned phases in order: metadata, analyze, field values. The data
 // phases' tables are resolved after the metadata phase, so tables it created are included; both are dropped, with a
 // `skipped` operation row, while is_full_sync is false. An abandoned or timed-out phase stops the job.
 import type { Config } from '../config.ts';
@@ -9,6 +9,7 @@ import { chunks, completeTables, selectSyncedTables, selectTablesByIdentity } fr
 import type { AppDb } from '../db/connect.ts';
 import { parseJson, toBool } from '../db/schema.ts';
 import type { DriverOptions, Engine, WarehouseDriver } from '../drivers/driver.ts';
+import type { DriverCache } from '../drivers/driver-cache.ts';
 import { createDriver, driverOptions } from '../drivers/registry.ts';
 import { sanitize } from '../errors.ts';
 import {
@@ -43,6 +44,8 @@ export interface SyncDeps {
     details: Readonly<Record<string, unknown>>,
     options: DriverOptions,
   ) => WarehouseDriver;
+  /** Keeps a succeeded job's driver for the database's next job (the service passes one; without it, one per job). */
+  readonly drivers?: DriverCache;
 }
 
 const OPERATION_TASKS: Record<PhaseName, string> = {
@@ -108,14 +111,19 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
   const options = driverOptions(config);
 
   let driver: WarehouseDriver | null = null;
+  /** The driver's query count when this job got it (a kept driver counted its earlier jobs' queries too). */
+  let queriesBefore = 0;
+  let reusable = false;
   try {
     let ctx: SyncContext;
     try {
-      driver = (deps.createDriver ?? createDriver)(
-        database.engine as Engine,
-        parseJson<Record<string, unknown>>(database.details, {}),
-        options,
-      );
+      const engine = database.engine as Engine;
+      const details = parseJson<Record<string, unknown>>(database.details, {});
+      const create = deps.createDriver ?? createDriver;
+      driver = deps.drivers
+        ? deps.drivers.acquire(job.databaseId, engine, details, options, create)
+        : create(engine, details, options);
+      queriesBefore = driver.queryCount;
       await driver.testConnection(job.signal);
       const capabilities = await driver.capabilities(job.signal);
       ctx = {
@@ -134,7 +142,8 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
       if (thrown instanceof JobInterrupted) throw thrown;
       if (job.signal.aborted && job.signal.reason instanceof JobInterrupted) throw job.signal.reason;
       const error = job.signal.aborted ? errorInfo(job.signal.reason) : errorInfo(thrown);
-      const operationId = await recordConnectionFailure(history, job, firstPhase, error, driver?.queryCount ?? 0);
+      const queries = (driver?.queryCount ?? 0) - queriesBefore;
+      const operationId = await recordConnectionFailure(history, job, firstPhase, error, queries);
       const metadata = job.plan.metadata;
       if (metadata?.database === true && database.initial_sync_status === 'incomplete') {
         await fencedWrite(appDb, job, (trx) =>
@@ -176,9 +185,11 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
       stopped = data.stop !== null;
     }
     if (error === null) await completeFullTableSync(ctx, newTables);
+    reusable = error === null && !job.signal.aborted;
     return outcome(error === null ? 'succeeded' : 'failed', error, { phases, operations, new_tables: newTables });
   } finally {
-    await driver?.close().catch((closeError: unknown) => {
+    const closing = driver && deps.drivers ? deps.drivers.release(job.databaseId, driver, reusable) : driver?.close();
+    await closing?.catch((closeError: unknown) => {
       logger.warn({ job_id: job.id, err: errorInfo(closeError) }, 'closing the warehouse driver failed');
     });
   }

@@ -6,10 +6,12 @@ import {
   claimJob,
   completeJob,
   enqueue,
+  enqueueBatch,
   getJob,
   renewLease,
   type EnqueueRequest,
 } from '../../src/jobs/queue.ts';
+import { EnqueueBatcher } from '../../src/jobs/enqueue-batcher.ts';
 import type { Plan } from '../../src/jobs/types.ts';
 import { APP_DB_KINDS, addDatabase, emptyResult, freshAppDb, trigger, warmPool } from './app-dbs.ts';
 
@@ -257,6 +259,98 @@ for (const kind of APP_DB_KINDS) {
         [{ kind: 'enqueued', jobId: id, joined: true }],
       );
       assert.equal((await getJob(appDb, id))!.triggerCount, 2);
+    });
+  });
+
+  describe(`batched enqueue on ${kind}`, () => {
+    const events = { schema: 'public', name: 'events' };
+    const newTablePlan: Plan = { metadata: { new_tables: [events] } };
+
+    test('one transaction, the results of enqueuing each alone in order', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      await addTable(appDb, db, 'public', 'orders');
+      const orders = { schema: 'public', name: 'orders' };
+      const results = await enqueueBatch(appDb, [
+        request(db, tablePlan(2)),
+        request(db, newTablePlan, { newTable: events }),
+        request(db, { metadata: { new_tables: [orders] } }, { newTable: orders }),
+        request(db, newTablePlan, { newTable: events }),
+        request(db, tablePlan(1), { priority: 0 }),
+      ]);
+      const [first] = results;
+      assert.equal(first.kind, 'enqueued');
+      const id = first.kind === 'enqueued' ? first.jobId : 0;
+      assert.deepEqual(results, [
+        { kind: 'enqueued', jobId: id, joined: false },
+        { kind: 'enqueued', jobId: id, joined: true },
+        { kind: 'already-exists' },
+        { kind: 'already-exists' },
+        { kind: 'enqueued', jobId: id, joined: true },
+      ]);
+      const job = (await getJob(appDb, id))!;
+      assert.equal(job.triggerCount, 3, 'each accepted request is counted once');
+      assert.equal(job.triggers.length, 3);
+      assert.equal(job.priority, 10);
+      assert.deepEqual(job.plan, {
+        metadata: { tables: [1, 2], new_tables: [events] },
+        analyze: { tables: [1, 2] },
+        field_values: { tables: [1, 2] },
+      });
+    });
+
+    test('a batch joins the queued job, keeping the 20 newest triggers', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      const id = await enqueued(appDb, request(db, tablePlan(1)));
+      const results = await enqueueBatch(
+        appDb,
+        Array.from({ length: 25 }, (_, i) => request(db, tablePlan(i + 2))),
+      );
+      assert.ok(results.every((r) => r.kind === 'enqueued' && r.jobId === id && r.joined));
+      const job = (await getJob(appDb, id))!;
+      assert.equal(job.triggerCount, 26);
+      assert.equal(job.triggers.length, 20);
+      assert.deepEqual(job.plan.metadata, { tables: Array.from({ length: 26 }, (_, i) => i + 1) });
+    });
+
+    test('a batch of new-table requests only is refused as a whole without writing', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      await addTable(appDb, db, 'public', 'events');
+      const results = await enqueueBatch(appDb, [request(db, newTablePlan, { newTable: events })]);
+      assert.deepEqual(results, [{ kind: 'already-exists' }]);
+      assert.equal((await jobsOf(appDb, db)).length, 0);
+    });
+
+    test('requests of several databases at once: a batcher answers each with its own database\'s job', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const dbs = [await addDatabase(appDb, 'a'), await addDatabase(appDb, 'b'), await addDatabase(appDb, 'c')];
+      await warmPool(appDb, 10);
+      const batcher = new EnqueueBatcher(appDb);
+      const sent = Array.from({ length: 90 }, (_, i) => ({ db: dbs[i % 3], table: i + 1 }));
+      const results = await Promise.all(sent.map((s) => batcher.enqueue(request(s.db, tablePlan(s.table)))));
+      for (const db of dbs) {
+        const mine = results.filter((_, i) => sent[i].db === db);
+        const ids = new Set(mine.map((r) => (r.kind === 'enqueued' ? r.jobId : 0)));
+        assert.equal(ids.size, 1, `one queued job for database ${db}`);
+        assert.equal(mine.filter((r) => r.kind === 'enqueued' && !r.joined).length, 1, 'one request created it');
+        const job = (await getJob(appDb, [...ids][0]))!;
+        assert.equal(job.databaseId, db);
+        assert.equal(job.triggerCount, 30);
+        assert.deepEqual(job.plan.metadata, { tables: sent.filter((s) => s.db === db).map((s) => s.table) });
+      }
+    });
+
+    test('a failing transaction rejects every request of its batch, and the next batch still runs', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      const batcher = new EnqueueBatcher(appDb);
+      const missing = 999_999;
+      const failed = await Promise.allSettled([1, 2].map((i) => batcher.enqueue(request(missing, tablePlan(i)))));
+      assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected'], 'no database 999999: foreign key');
+      const ok = await batcher.enqueue(request(db, tablePlan(1)));
+      assert.equal(ok.kind, 'enqueued');
     });
   });
 
