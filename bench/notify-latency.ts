@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openAppDb, type AppDb } from '../src/db/connect.ts';
-import { dropTestDatabase } from '../test/support/app-db.ts';
+import { dropTestDatabase, unfinishedJobs } from '../test/support/app-db.ts';
 import { createTestDatabase, execSql, startPostgres, type PgServer } from '../test/support/postgres.ts';
 import { ADMIN_KEY, NOTIFY_KEY, startServiceProcess, type ServiceProcess } from './service-process.ts';
 import { tableName, warehouseDdl } from './warehouses.ts';
@@ -28,15 +28,6 @@ interface Latencies {
   readonly meanMs: number;
   readonly loadSeconds: number;
   readonly initialSyncSeconds: number;
-}
-
-async function unfinished(appDb: AppDb): Promise<number> {
-  const row = await appDb.db
-    .selectFrom('sync_job')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('state', 'in', ['queued', 'running'])
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** Deterministic table choice (a fixed linear congruential sequence), the same for every run. */
@@ -65,7 +56,7 @@ async function measure(
   const syncStart = performance.now();
   const body = { name: `Warehouse of ${size}`, engine: 'postgres', details: warehouse.details, is_full_sync: false };
   const { id } = (await service.post('/api/database', { 'X-API-KEY': ADMIN_KEY }, body)) as { id: number };
-  while ((await unfinished(appDb)) > 0) await sleep(100);
+  while ((await unfinishedJobs(appDb)) > 0) await sleep(100);
   const initialSyncSeconds = (performance.now() - syncStart) / 1000;
 
   const latencies: number[] = [];

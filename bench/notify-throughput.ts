@@ -12,8 +12,8 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openAppDb, type AppDb } from '../src/db/connect.ts';
-import { dropTestDatabase } from '../test/support/app-db.ts';
+import { openAppDb } from '../src/db/connect.ts';
+import { dropTestDatabase, unfinishedJobs } from '../test/support/app-db.ts';
 import { createTestDatabase, execSql, startPostgres, type PgServer } from '../test/support/postgres.ts';
 import { ADMIN_KEY, NOTIFY_KEY, startServiceProcess } from './service-process.ts';
 
@@ -77,15 +77,6 @@ async function drive(
   return { requests: count, seconds, perSecond, p50Ms: at(0.5), p99Ms: at(0.99), connections: sockets.size };
 }
 
-async function unfinished(appDb: AppDb): Promise<number> {
-  const row = await appDb.db
-    .selectFrom('sync_job')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('state', 'in', ['queued', 'running'])
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 async function measure(kind: AppDbKind, count: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-bench-notify-'));
   const app = kind === 'postgres' ? await createTestDatabase('bench_app') : null;
@@ -109,7 +100,7 @@ async function measure(kind: AppDbKind, count: number): Promise<Row> {
       const body = { name: `Warehouse ${w}`, engine: 'postgres', details: warehouse.details };
       ids.push(((await service.post('/api/database', { 'X-API-KEY': ADMIN_KEY }, body)) as { id: number }).id);
     }
-    while ((await unfinished(appDb)) > 0) await sleep(100);
+    while ((await unfinishedJobs(appDb)) > 0) await sleep(100);
 
     // Warm-up of both paths, then the baseline and the notifications over the same 100 sockets.
     const health = () => ({ method: 'GET', path: '/api/health' });
@@ -124,7 +115,7 @@ async function measure(kind: AppDbKind, count: number): Promise<Row> {
     };
     await drive(agent, port, 2000, health);
     await drive(agent, port, 500, notify);
-    while ((await unfinished(appDb)) > 0) await sleep(100);
+    while ((await unfinishedJobs(appDb)) > 0) await sleep(100);
     const { n: before } = await appDb.db
       .selectFrom('sync_job')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -132,7 +123,7 @@ async function measure(kind: AppDbKind, count: number): Promise<Row> {
     const healthPhase = await drive(agent, port, count, health);
     const notifyPhase = await drive(agent, port, count, notify);
     const sent = performance.now();
-    while ((await unfinished(appDb)) > 0) await sleep(50);
+    while ((await unfinishedJobs(appDb)) > 0) await sleep(50);
     const waited = (performance.now() - sent) / 1000;
     const { n: after } = await appDb.db
       .selectFrom('sync_job')

@@ -10,6 +10,8 @@ import { openAppDb, type AppDb } from '../../src/db/connect.ts';
 import { dropTestDatabase } from '../support/app-db.ts';
 import { createTestDatabase, execSql, freePort } from '../support/postgres.ts';
 
+export { unfinishedJobs } from '../support/app-db.ts';
+
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOTIFY_KEY = 'mi-notify-key';
 const ADMIN_KEY = 'mi-admin-key';
@@ -200,16 +202,6 @@ export async function until<T>(what: string, seconds: number, check: () => Promi
 /** One sync_job row. */
 export function jobRow(appDb: AppDb, id: number) {
   return appDb.db.selectFrom('sync_job').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-}
-
-/** Jobs that are not finished yet. */
-export async function unfinishedJobs(appDb: AppDb): Promise<number> {
-  const row = await appDb.db
-    .selectFrom('sync_job')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('state', 'in', ['queued', 'running'])
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 export type GateMode = 'pass' | 'hang' | { readonly delayMs: number };

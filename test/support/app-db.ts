@@ -132,3 +132,13 @@ async function retryWhileInUse(statement: () => Promise<void>): Promise<void> {
     }
   }
 }
+
+/** Jobs of the application database that are not finished yet (queued or running). */
+export async function unfinishedJobs(appDb: AppDb): Promise<number> {
+  const row = await appDb.db
+    .selectFrom('sync_job')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('state', 'in', ['queued', 'running'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
