@@ -125,44 +125,77 @@ describe('DriverCache', () => {
     assert.ok(await isClosed(late));
   });
 
-  test('the service keeps the warehouse session between syncs and closes it when it stops', async (t) => {
+  /** The service on a temporary SQLite catalog with one PostgreSQL warehouse registered and its first sync done. */
+  async function serviceWithWarehouse(t: { after(fn: () => unknown): void }) {
     const { details, name } = await warehouse(t);
     const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-cache-service-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const env = { MB_DB_FILE: join(dir, 'app.db'), MB_LOAD_SAMPLE_CONTENT: 'false', MB_API_KEY: 'k', MB_ADMIN_API_KEY: 'a' };
     const service = await startService(loadConfig(env), silentLogger());
-    try {
-      const added = await service.app.inject({
+    const added = await service.app.inject({
+      method: 'POST',
+      url: '/api/database',
+      headers: { 'x-api-key': 'a' },
+      payload: { name: 'Cached', engine: 'postgres', details, is_full_sync: false },
+    });
+    assert.equal(added.statusCode, 200);
+    const id = (added.json() as { id: number }).id;
+    for (let tries = 0; tries < 200; tries++) {
+      const jobs = await service.appDb.db.selectFrom('sync_job').select('state').execute();
+      if (jobs.length > 0 && jobs.every((job) => job.state === 'succeeded')) break;
+      await sleep(50);
+    }
+    /** A synchronous one-table schema sync; resolves to the answer's status. */
+    const sync = async () => {
+      const reply = await service.app.inject({
         method: 'POST',
-        url: '/api/database',
-        headers: { 'x-api-key': 'a' },
-        payload: { name: 'Cached', engine: 'postgres', details, is_full_sync: false },
+        url: `/api/notify/db/${id}`,
+        headers: { 'x-metabase-apikey': 'k' },
+        payload: { table_name: 'orders', scan: 'schema', 'synchronous?': true },
       });
-      assert.equal(added.statusCode, 200);
-      const id = (added.json() as { id: number }).id;
-      for (let tries = 0; tries < 200; tries++) {
-        const jobs = await service.appDb.db.selectFrom('sync_job').select('state').execute();
-        if (jobs.length > 0 && jobs.every((job) => job.state === 'succeeded')) break;
-        await sleep(50);
-      }
-      const sync = async () => {
-        const reply = await service.app.inject({
-          method: 'POST',
-          url: `/api/notify/db/${id}`,
-          headers: { 'x-metabase-apikey': 'k' },
-          payload: { table_name: 'orders', scan: 'schema', 'synchronous?': true },
-        });
-        assert.equal(reply.statusCode, 200, reply.body);
-      };
-      await sync();
+      return reply.statusCode;
+    };
+    return { service, name, sync };
+  }
+
+  test('the service keeps the warehouse session between syncs and closes it when it stops', async (t) => {
+    const { service, name, sync } = await serviceWithWarehouse(t);
+    try {
+      assert.equal(await sync(), 200);
       const after = await driverSessions(name);
       assert.ok(after.length > 0, 'the session outlives the job');
-      await sync();
+      assert.equal(await sync(), 200);
       assert.deepEqual(await driverSessions(name), after, 'the next sync ran on the same backends');
     } finally {
       await service.stop();
     }
     for (let tries = 0; (await driverSessions(name)).length > 0 && tries < 50; tries++) await sleep(50);
     assert.deepEqual(await driverSessions(name), [], 'the stop closed them');
+  });
+
+  test('a kept driver that cannot connect any more fails the next job, which counts only its own queries', async (t) => {
+    const { service, name, sync } = await serviceWithWarehouse(t);
+    const { url } = await testPg();
+    const gone = `${name}_gone`;
+    try {
+      assert.equal(await sync(), 200);
+      assert.ok((await driverSessions(name)).length > 0, 'a driver is kept');
+      await execSql(url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+      await execSql(url, `ALTER DATABASE "${name}" RENAME TO "${gone}"`);
+      assert.equal(await sync(), 500);
+      const [operation] = await service.appDb.db
+        .selectFrom('task_history')
+        .select(['task', 'status', 'task_details'])
+        .where('parent_id', 'is', null)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .execute();
+      assert.equal(operation.status, 'failed');
+      const details = JSON.parse(operation.task_details ?? '{}') as Record<string, unknown>;
+      assert.equal(details['warehouse-queries'], 0, 'the kept driver\'s earlier queries are not this job\'s');
+    } finally {
+      await service.stop();
+      await execSql(url, `ALTER DATABASE "${gone}" RENAME TO "${name}"`).catch(() => undefined);
+    }
   });
 });
