@@ -5,17 +5,12 @@
 // runs at a time (sync-engine.md 8.1), so a driver is never shared. SQLite and DuckDB drivers are never kept: a kept
 // DuckDB handle would hold the file's lock against the ETL that writes it, and SQLite connections cost little.
 import type { DriverOptions, Engine, WarehouseDriver } from './driver.ts';
+import type { CreateDriver } from './registry.ts';
 
 /** How long a driver waits for its database's next job (as long as the drivers keep an idle connection). */
 export const IDLE_MS = 60_000;
 
 const KEPT_ENGINES: ReadonlySet<Engine> = new Set(['postgres', 'mysql']);
-
-export type CreateDriver = (
-  engine: Engine,
-  details: Readonly<Record<string, unknown>>,
-  options: DriverOptions,
-) => WarehouseDriver;
 
 interface Kept {
   readonly driver: WarehouseDriver;

@@ -20,6 +20,9 @@ export function createDriver(engine: Engine, details: Readonly<Record<string, un
   return FACTORIES[engine](details, options);
 }
 
+/** The shape of createDriver, for callers that take a factory (the sync engine, the driver cache, tests). */
+export type CreateDriver = typeof createDriver;
+
 /**
  * Static engine facts needed before any connection: whether tables have schemas (capabilities.schemas; notify-api X20
  * looks new tables up with schema NULL on engines without them).

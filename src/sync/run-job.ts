@@ -8,9 +8,9 @@ import { identityKey } from '../catalog/names.ts';
 import { chunks, completeTables, selectSyncedTables, selectTablesByIdentity } from '../catalog/table-rows.ts';
 import type { AppDb } from '../db/connect.ts';
 import { parseJson, toBool } from '../db/schema.ts';
-import type { DriverOptions, Engine, WarehouseDriver } from '../drivers/driver.ts';
+import type { Engine, WarehouseDriver } from '../drivers/driver.ts';
 import type { DriverCache } from '../drivers/driver-cache.ts';
-import { createDriver, driverOptions } from '../drivers/registry.ts';
+import { createDriver, driverOptions, type CreateDriver } from '../drivers/registry.ts';
 import { sanitize } from '../errors.ts';
 import {
   JobInterrupted,
@@ -39,11 +39,7 @@ export interface SyncDeps {
   readonly config: Config;
   readonly logger: Logger;
   /** Defaults to createDriver of src/drivers/registry.ts; tests may pass a wrapper that counts or fails. */
-  readonly createDriver?: (
-    engine: Engine,
-    details: Readonly<Record<string, unknown>>,
-    options: DriverOptions,
-  ) => WarehouseDriver;
+  readonly createDriver?: CreateDriver;
   /** Keeps a succeeded job's driver for the database's next job (the service passes one; without it, one per job). */
   readonly drivers?: DriverCache;
 }

@@ -6,7 +6,7 @@ import { fieldValuesBody } from '../../src/http/field-routes.ts';
 import {
   A,
   ADMIN_NOT_SET,
-  FIXTURE_TIME,
+  FIELD_100,
   K,
   assertJson,
   assertText,
@@ -18,32 +18,6 @@ import {
 const NO_ENDPOINT = 'API endpoint does not exist.';
 const POSITIVE = 'value must be an integer greater than zero.';
 
-const FIELD_100 = {
-  id: 100,
-  table_id: 10,
-  name: 'val',
-  display_name: 'Val',
-  description: null,
-  database_type: 'int8',
-  base_type: 'type/BigInteger',
-  effective_type: 'type/BigInteger',
-  semantic_type: null,
-  database_position: 0,
-  position: 0,
-  database_required: true,
-  database_is_auto_increment: false,
-  database_indexed: false,
-  active: true,
-  visibility_type: 'normal',
-  fk_target_field_id: null,
-  parent_id: null,
-  nfc_path: null,
-  fingerprint: null,
-  last_analyzed: null,
-  has_field_values: null,
-  created_at: FIXTURE_TIME,
-  updated_at: FIXTURE_TIME,
-};
 
 const get = (h: Harness, url: string, headers: Record<string, string> = A) => h.inject({ method: 'GET', url, headers });
 

@@ -28,6 +28,33 @@ export const K: Record<string, string> = { 'X-METABASE-APIKEY': NOTIFY_KEY };
 export const A: Record<string, string> = { 'X-API-KEY': ADMIN_KEY };
 export const FIXTURE_TIME = '2025-01-01T00:00:00.000Z';
 export const DBMS_VERSION = { flavor: 'PostgreSQL', version: '16.4', 'semantic-version': [16, 4] };
+/** Field 100 of the fixture (`val` of table 10) as the API returns it. */
+export const FIELD_100 = {
+  id: 100,
+  table_id: 10,
+  name: 'val',
+  display_name: 'Val',
+  description: null,
+  database_type: 'int8',
+  base_type: 'type/BigInteger',
+  effective_type: 'type/BigInteger',
+  semantic_type: null,
+  database_position: 0,
+  position: 0,
+  database_required: true,
+  database_is_auto_increment: false,
+  database_indexed: false,
+  active: true,
+  visibility_type: 'normal',
+  fk_target_field_id: null,
+  parent_id: null,
+  nfc_path: null,
+  fingerprint: null,
+  last_analyzed: null,
+  has_field_values: null,
+  created_at: FIXTURE_TIME,
+  updated_at: FIXTURE_TIME,
+};
 
 export const KEY_NOT_SET =
   '"MB_API_KEY is not set. See ' +

@@ -18,6 +18,7 @@ import { freePort } from '../support/postgres.ts';
 import {
   A,
   DBMS_VERSION,
+  FIELD_100,
   FIXTURE_TIME,
   KIND,
   PASSWORD,
@@ -186,32 +187,7 @@ describe('reads (rows 131-136)', () => {
       updated_at: FIXTURE_TIME,
       fields: [],
     });
-    assert.deepEqual(tables.find((t) => t.id === 10)!.fields[0], {
-      id: 100,
-      table_id: 10,
-      name: 'val',
-      display_name: 'Val',
-      description: null,
-      database_type: 'int8',
-      base_type: 'type/BigInteger',
-      effective_type: 'type/BigInteger',
-      semantic_type: null,
-      database_position: 0,
-      position: 0,
-      database_required: true,
-      database_is_auto_increment: false,
-      database_indexed: false,
-      active: true,
-      visibility_type: 'normal',
-      fk_target_field_id: null,
-      parent_id: null,
-      nfc_path: null,
-      fingerprint: null,
-      last_analyzed: null,
-      has_field_values: null,
-      created_at: FIXTURE_TIME,
-      updated_at: FIXTURE_TIME,
-    });
+    assert.deepEqual(tables.find((t) => t.id === 10)!.fields[0], FIELD_100);
   });
 });
 

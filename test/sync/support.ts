@@ -15,17 +15,14 @@ import {
   type FieldRow,
   type TableRow,
 } from '../../src/db/schema.ts';
-import type { DriverOptions, Engine, WarehouseDriver } from '../../src/drivers/driver.ts';
+import type { Engine, WarehouseDriver } from '../../src/drivers/driver.ts';
+import type { CreateDriver } from '../../src/drivers/registry.ts';
 import type { JobOutcome, Plan, RunningJob, Trigger } from '../../src/jobs/types.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createTestAppDb, testAppDbKind } from '../support/app-db.ts';
 import { createJobRunner } from '../../src/sync/run-job.ts';
 
-export type DriverFactory = (
-  engine: Engine,
-  details: Readonly<Record<string, unknown>>,
-  options: DriverOptions,
-) => WarehouseDriver;
+export type DriverFactory = CreateDriver;
 
 export interface RunOptions {
   readonly triggers?: readonly Trigger[];

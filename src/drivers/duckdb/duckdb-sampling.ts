@@ -11,6 +11,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { SampleField, TableRef } from '../driver.ts';
+import { quoteIdentifier, quoteTable } from '../identifiers.ts';
 import {
   normalizeBigInt,
   normalizeDecimalText,
@@ -19,15 +20,6 @@ import {
 } from '../value-normalization.ts';
 import type { CatalogQuery } from './duckdb-introspector.ts';
 import { duckdbTypeKey } from './duckdb-types.ts';
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function qualifiedName(table: TableRef): string {
-  const name = quoteIdentifier(table.name);
-  return table.schema === null ? name : `${quoteIdentifier(table.schema)}.${name}`;
-}
 
 /** `SELECT <fields> FROM <table> LIMIT $1`, text fields cut with substring(CAST(c AS VARCHAR), 1, $2), no ORDER BY. */
 export function sampleQuery(
@@ -42,7 +34,7 @@ export function sampleQuery(
     if (values.length === 1) values.push(opts.textTruncate);
     return `substring(CAST(${column} AS VARCHAR), 1, $2)`;
   });
-  return { text: `SELECT ${columns.join(', ')} FROM ${qualifiedName(table)} LIMIT $1`, values };
+  return { text: `SELECT ${columns.join(', ')} FROM ${quoteTable(table)} LIMIT $1`, values };
 }
 
 /**
@@ -55,7 +47,7 @@ export function distinctValuesQuery(
   fields: readonly string[],
   opts: { readonly limit: number },
 ): CatalogQuery {
-  const from = qualifiedName(table);
+  const from = quoteTable(table);
   const select = (column: string) =>
     `SELECT DISTINCT ${column} AS v FROM ${from} WHERE ${column} IS NOT NULL ORDER BY ${column} LIMIT $1`;
   if (fields.length === 1) return { text: select(quoteIdentifier(fields[0])), values: [opts.limit] };

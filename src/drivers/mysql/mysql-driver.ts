@@ -22,7 +22,6 @@ import { sanitize } from '../../errors.ts';
 import {
   SERVER_FACTS_QUERY,
   columnsQuery,
-  consecutive,
   foreignKeysQuery,
   indexesQuery,
   mapColumn,
@@ -51,6 +50,7 @@ import {
 } from './mysql-sampling.ts';
 import { parseAdditionalOptions, type AdditionalOptions } from './mysql-types.ts';
 import { CONNECT_ERRORS, errorContextOf, type ErrorContext } from '../network-errors.ts';
+import { consecutive } from '../row-groups.ts';
 
 export type { ErrorContext } from '../network-errors.ts';
 

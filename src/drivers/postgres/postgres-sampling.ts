@@ -1,6 +1,7 @@
 // PostgreSQL data queries of analysis (sync-engine.md 4.5): the sample statement, the batched distinct-values statement
 // and the result-type parsers that normalize values. Pure; the driver runs the statements.
 import type { SampleField, TableRef } from '../driver.ts';
+import { quoteIdentifier, quoteTable } from '../identifiers.ts';
 import {
   normalizeDecimalText,
   normalizeIntegerText,
@@ -8,15 +9,6 @@ import {
   normalizeUtcTimestampText,
 } from '../value-normalization.ts';
 import type { CatalogQuery } from './postgres-introspector.ts';
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function quoteTable(table: TableRef): string {
-  const name = quoteIdentifier(table.name);
-  return table.schema === null ? name : `${quoteIdentifier(table.schema)}.${name}`;
-}
 
 /** `SELECT <fields> FROM <table> LIMIT $1`, text fields cut to `$2` characters in SQL, no ORDER BY. */
 export function sampleQuery(

@@ -15,6 +15,7 @@ import {
   type TableRef,
   type WarehouseDriver,
 } from '../driver.ts';
+import { consecutive } from '../row-groups.ts';
 import { SqliteConnection, type QueryOptions } from './sqlite-connection.ts';
 import {
   columnBaseTypes,
@@ -49,22 +50,6 @@ const CAPABILITIES: DriverCapabilities = Object.freeze({
   caseInsensitiveIdentifiers: true,
   batchedDistinctValues: true,
 });
-
-/** Groups consecutive rows that share a key (the rows of one constraint or one index arrive together, in order). */
-async function* consecutive<Row>(rows: AsyncIterable<Row>, key: (row: Row) => string): AsyncGenerator<Row[]> {
-  let group: Row[] = [];
-  let current: string | null = null;
-  for await (const row of rows) {
-    const next = key(row);
-    if (current !== null && next !== current) {
-      yield group;
-      group = [];
-    }
-    current = next;
-    group.push(row);
-  }
-  if (group.length > 0) yield group;
-}
 
 class SqliteDriver implements WarehouseDriver {
   readonly engine = 'sqlite';

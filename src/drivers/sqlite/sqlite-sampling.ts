@@ -1,13 +1,10 @@
 // SQLite data queries of analysis (sync-engine.md 4.5): the sample statement, the batched distinct-values statement
 // and the normalization of values by their declared column type. Pure; the driver runs the statements.
 import type { SampleField, TableRef } from '../driver.ts';
+import { quoteIdentifier } from '../identifiers.ts';
 import { normalizeBigInt, normalizeLocalTimestampText } from '../value-normalization.ts';
 import type { CatalogQuery } from './sqlite-introspector.ts';
 import { sqliteBaseType } from './sqlite-types.ts';
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 /** `SELECT <fields> FROM <table> LIMIT ?`, text fields cut to `?` characters with substr, no ORDER BY. */
 export function sampleQuery(

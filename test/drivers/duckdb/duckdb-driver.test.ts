@@ -14,6 +14,7 @@ import {
 } from '../../../src/drivers/driver.ts';
 import { createDuckdbDriver } from '../../../src/drivers/duckdb/duckdb-driver.ts';
 import { DUCKDB_TYPE_COLUMNS, duckdbWarehouse, holdForWriting, writeDuckdb } from '../conformance/fixtures/duckdb.ts';
+import { collect } from '../../support/drivers.ts';
 
 const OPTIONS: DriverOptions = {
   connectTimeoutMs: 5_000,
@@ -67,12 +68,6 @@ after(async () => {
   await driver.close();
   await warehouse.cleanup();
 });
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 /** A table scope of (schema, name) pairs. */
 function tables(...refs: [string, string][]): Scope {

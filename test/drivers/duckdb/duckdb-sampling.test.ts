@@ -12,12 +12,12 @@ import {
   distinctValuesQuery,
   groupDistinctRows,
   normalizeDuckdbValue,
-  qualifiedName,
   sampleQuery,
   utcTimestampFromMicros,
   utcTimestampFromText,
   valueFromText,
 } from '../../../src/drivers/duckdb/duckdb-sampling.ts';
+import { quoteTable } from '../../../src/drivers/identifiers.ts';
 
 describe('DuckDB sample and distinct-values statements (sync-engine.md 4.5)', () => {
   test('one SELECT with a bound LIMIT, text fields cut in SQL, identifiers quoted, no ORDER BY', () => {
@@ -57,7 +57,7 @@ describe('DuckDB sample and distinct-values statements (sync-engine.md 4.5)', ()
   });
 
   test('a table without a schema is named alone', () => {
-    assert.equal(qualifiedName({ schema: null, name: 'x' }), '"x"');
+    assert.equal(quoteTable({ schema: null, name: 'x' }), '"x"');
   });
 });
 

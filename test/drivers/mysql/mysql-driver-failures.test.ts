@@ -1,9 +1,8 @@
 // Failures, sessions, timeouts and the connection pool of the MySQL driver, against the test MariaDB.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
-import { DriverError, type DriverOptions, type Scope, type TableRef } from '../../../src/drivers/driver.ts';
+import type { DriverOptions, Scope, TableRef } from '../../../src/drivers/driver.ts';
 import { createMysqlDriver } from '../../../src/drivers/mysql/mysql-driver.ts';
 import {
   createMysqlTestDatabase,
@@ -13,6 +12,7 @@ import {
   testMysql,
 } from '../../support/mariadb.ts';
 import { freePort } from '../../support/postgres.ts';
+import { collect, rejection, startSilentServer } from '../../support/drivers.ts';
 
 const OPTIONS: DriverOptions = {
   connectTimeoutMs: 10_000,
@@ -22,22 +22,6 @@ const OPTIONS: DriverOptions = {
 };
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
-async function rejection(work: Promise<unknown>): Promise<DriverError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof DriverError, `expected a DriverError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
 /** Rows the server sees for one user. */
 async function sessionsOf(user: string): Promise<number> {
@@ -139,11 +123,8 @@ describe('connection failures', () => {
   });
 
   test('a server that never answers: CONNECTION_FAILED after the connect timeout', async () => {
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const address = silent.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const silent = await startSilentServer();
+    const port = silent.port;
     const driver = createMysqlDriver({ ...details, host: '127.0.0.1', port }, { ...OPTIONS, connectTimeoutMs: 300 });
     try {
       const started = Date.now();
@@ -153,8 +134,7 @@ describe('connection failures', () => {
       assert.ok(Date.now() - started < 5_000);
     } finally {
       await driver.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { DriverOptions, FieldMetadata, Scope, WarehouseDriver } from '../../../src/drivers/driver.ts';
 import { createMysqlDriver } from '../../../src/drivers/mysql/mysql-driver.ts';
 import { createMysqlTestDatabase, dropMysqlDatabase, execMysql } from '../../support/mariadb.ts';
+import { collect } from '../../support/drivers.ts';
 
 const OPTIONS: DriverOptions = {
   connectTimeoutMs: 10_000,
@@ -13,12 +14,6 @@ const OPTIONS: DriverOptions = {
 };
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 const FIXTURE = [
   `CREATE TABLE all_types (

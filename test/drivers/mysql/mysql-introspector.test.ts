@@ -10,7 +10,6 @@ import {
 } from '../../../src/drivers/mysql/mysql-driver.ts';
 import {
   columnsQuery,
-  consecutive,
   foreignKeysQuery,
   indexesQuery,
   mapColumn,
@@ -23,6 +22,7 @@ import {
   withTimeout,
   type MysqlColumnRow,
 } from '../../../src/drivers/mysql/mysql-introspector.ts';
+import { consecutive } from '../../../src/drivers/row-groups.ts';
 
 describe('catalog statements (sync-engine.md 4.3, 4.7)', () => {
   const builders = { tablesQuery, columnsQuery, foreignKeysQuery, indexesQuery };

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { DriverError, type DriverOptions, type Scope } from '../../../src/drivers/driver.ts';
 import {
@@ -11,30 +10,15 @@ import {
   type ErrorContext,
 } from '../../../src/drivers/postgres/postgres-driver.ts';
 import { createTestDatabase, execSql, freePort, testPg } from '../../support/postgres.ts';
+import { collect, rejection, startSilentServer } from '../../support/drivers.ts';
 
 const OPTIONS: DriverOptions = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 30_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
 async function dropDatabase(name: string): Promise<void> {
   const { url } = await testPg();
   await execSql(url, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-}
-
-async function rejection(work: Promise<unknown>): Promise<DriverError> {
-  try {
-    await work;
-  } catch (error) {
-    assert.ok(error instanceof DriverError, `expected a DriverError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
 }
 
 function databaseError(code: string, message: string): pg.DatabaseError {
@@ -171,11 +155,8 @@ describe('connection failures', () => {
   });
 
   test('a server that never answers: CONNECTION_FAILED after the connect timeout', async () => {
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const address = silent.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const silent = await startSilentServer();
+    const port = silent.port;
     const driver = createPostgresDriver({ ...details, host: '127.0.0.1', port }, { ...OPTIONS, connectTimeoutMs: 300 });
     try {
       const started = Date.now();
@@ -185,8 +166,7 @@ describe('connection failures', () => {
       assert.ok(Date.now() - started < 5_000);
     } finally {
       await driver.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 });

@@ -9,16 +9,11 @@ import {
   readPostgresDetails,
 } from '../../../src/drivers/postgres/postgres-driver.ts';
 import { createTestDatabase, execSql, testPg } from '../../support/postgres.ts';
+import { collect } from '../../support/drivers.ts';
 
 const OPTIONS: DriverOptions = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 30_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 async function dropDatabase(name: string): Promise<void> {
   const { url } = await testPg();

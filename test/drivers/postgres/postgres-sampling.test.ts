@@ -10,6 +10,7 @@ import {
   normalizeUtcTimestampText,
 } from '../../../src/drivers/value-normalization.ts';
 import { createTestDatabase, execSql, testPg } from '../../support/postgres.ts';
+import { collect } from '../../support/drivers.ts';
 
 const OPTIONS: DriverOptions = {
   connectTimeoutMs: 10_000,
@@ -19,12 +20,6 @@ const OPTIONS: DriverOptions = {
 };
 const SAMPLE = { limit: 10_000, textTruncate: 1_234 } as const;
 const signal = new AbortController().signal;
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 describe('value normalization (pure)', () => {
   test('integers beyond ±(2^53−1) stay decimal strings', () => {

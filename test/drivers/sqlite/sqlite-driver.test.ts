@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { DriverError, type FieldMetadata, type Scope, type WarehouseDriver } from '../../../src/drivers/driver.ts';
 import { createDriver } from '../../../src/drivers/registry.ts';
 import { createSqliteDriver } from '../../../src/drivers/sqlite/sqlite-driver.ts';
+import { collect } from '../../support/drivers.ts';
 
 const OPTIONS = { connectTimeoutMs: 10_000, catalogQueryTimeoutMs: 10_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
 const FIXTURE = `
@@ -63,12 +64,6 @@ function writeDatabase(path: string, sql: string): void {
   const db = new Database(path);
   db.exec(sql);
   db.close();
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }
 
 async function withDriver<T>(path: string, use: (driver: WarehouseDriver, signal: AbortSignal) => Promise<T>): Promise<T> {

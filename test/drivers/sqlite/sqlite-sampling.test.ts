@@ -11,6 +11,7 @@ import {
   normalizeSqliteValue,
   sampleQuery,
 } from '../../../src/drivers/sqlite/sqlite-sampling.ts';
+import { collect } from '../../support/drivers.ts';
 
 const OPTIONS = {
   connectTimeoutMs: 10_000,
@@ -20,12 +21,6 @@ const OPTIONS = {
 };
 const SAMPLE = { limit: 10_000, textTruncate: 1_234 } as const;
 const signal = new AbortController().signal;
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 const codeOf = (code: string) => (error: Error & { code?: string }) => error.name === 'DriverError' && error.code === code;
 
