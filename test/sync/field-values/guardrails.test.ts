@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Plan } from '../../../src/jobs/types.ts';
 import { createTestDatabase, execSql } from '../../support/postgres.ts';
@@ -145,13 +146,32 @@ async function warehouse(isFullSync: boolean): Promise<Warehouse> {
     dbId,
     recorder,
     async scans() {
+      // A backend reports its counters when it ends, a moment after its driver closed it: wait until the drivers'
+      // sessions are gone and two reads agree, so that a read never misses scans that did happen.
       const client = new pg.Client({ connectionString: wh.url });
       await client.connect();
-      try {
+      const read = async () => {
         const result = await client.query<{ relname: string; scans: string }>(
           `SELECT relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS scans FROM pg_stat_user_tables`,
         );
         return Object.fromEntries(result.rows.map((r) => [r.relname, Number(r.scans)]));
+      };
+      try {
+        for (let tries = 0; tries < 100; tries++) {
+          const { rows } = await client.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+          );
+          if (Number(rows[0].n) === 0) break;
+          await sleep(50);
+        }
+        let last = await read();
+        for (let tries = 0; tries < 20; tries++) {
+          await sleep(100);
+          const next = await read();
+          if (JSON.stringify(next) === JSON.stringify(last)) return next;
+          last = next;
+        }
+        return last;
       } finally {
         await client.end();
       }
