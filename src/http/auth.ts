@@ -4,7 +4,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type Scope = 'notify' | 'management' | 'public' | 'outside';
 
-const MANAGEMENT_ROOTS = ['/api/database', '/api/table', '/api/field', '/api/task'];
+const MANAGEMENT_ROOTS = ['/api/database', '/api/table', '/api/field', '/api/task', '/api/metrics', '/api/ui'];
+/** Paths anyone may read: health probes, the API description and the admin page's static files (it signs in itself). */
+const PUBLIC_ROOTS = ['/api/health', '/livez', '/readyz', '/api/docs', '/ui'];
 
 function within(path: string, root: string): boolean {
   return path === root || path.startsWith(`${root}/`);
@@ -16,7 +18,7 @@ export function scopeOf(url: string): Scope {
   const path = query === -1 ? url : url.slice(0, query);
   if (within(path, '/api/notify')) return 'notify';
   if (MANAGEMENT_ROOTS.some((root) => within(path, root))) return 'management';
-  if (within(path, '/api/health')) return 'public';
+  if (path === '/' || PUBLIC_ROOTS.some((root) => within(path, root))) return 'public';
   return 'outside';
 }
 

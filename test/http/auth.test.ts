@@ -36,7 +36,15 @@ describe('scopes and key comparison (pure)', () => {
     assert.equal(scopeOf('/api/health/'), 'public');
     assert.equal(scopeOf('/api/user/current'), 'outside');
     assert.equal(scopeOf('//api/notify/db/1'), 'outside');
-    assert.equal(scopeOf('/?/api/notify'), 'outside');
+    // The query string is not part of the path: this is the admin page's root.
+    assert.equal(scopeOf('/?/api/notify'), 'public');
+    assert.equal(scopeOf('/livez'), 'public');
+    assert.equal(scopeOf('/readyz'), 'public');
+    assert.equal(scopeOf('/api/docs/openapi.json'), 'public');
+    assert.equal(scopeOf('/ui/app.js'), 'public');
+    assert.equal(scopeOf('/uix'), 'outside');
+    assert.equal(scopeOf('/api/metrics'), 'management');
+    assert.equal(scopeOf('/api/ui/databases'), 'management');
   });
 
   test('headerOccurrences keeps repeated headers apart, names case-insensitive', () => {
