@@ -2,6 +2,8 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { AppDb } from './connect.ts';
 import { initialMigration } from './migrations/001-initial.ts';
+import { settingsMigration } from './migrations/002-settings.ts';
+import { operationsMigration } from './migrations/003-operations.ts';
 
 class CodeMigrationProvider implements MigrationProvider {
   readonly #migrations: Record<string, Migration>;
@@ -16,7 +18,11 @@ class CodeMigrationProvider implements MigrationProvider {
 export async function migrate(appDb: AppDb): Promise<void> {
   const migrator = new Migrator({
     db: appDb.db as unknown as Kysely<unknown>,
-    provider: new CodeMigrationProvider({ '001-initial': initialMigration(appDb.kind) }),
+    provider: new CodeMigrationProvider({
+      '001-initial': initialMigration(appDb.kind),
+      '002-settings': settingsMigration(appDb.kind),
+      '003-operations': operationsMigration(appDb.kind),
+    }),
   });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

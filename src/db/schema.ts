@@ -145,6 +145,32 @@ export interface SyncJobRow {
   error: string | null;
   result: string | null;
   updated_at: Ts;
+  /** A running job's progress, JSON (migration 003). */
+  progress: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** The change webhooks' outbox (migration 003). */
+export interface WebhookDeliveryRow {
+  id: Generated<number>;
+  delivery_id: string;
+  job_id: number;
+  url: string;
+  payload: string;
+  state: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | undefined, 'pending' | 'delivered' | 'failed'>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Ts;
+  lease_owner: string | null;
+  lease_expires_at: NullableTs;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: NullableTs;
+  created_at: Ts;
+}
+
+/** A stored setting (migration 002): `encryption-check` and the settings applied from the config file. */
+export interface SettingRow {
+  key: string;
+  value: string;
 }
 
 export interface AppSchema {
@@ -154,6 +180,8 @@ export interface AppSchema {
   metabase_fieldvalues: FieldValuesRow;
   task_history: TaskHistoryRow;
   sync_job: SyncJobRow;
+  webhook_delivery: WebhookDeliveryRow;
+  setting: SettingRow;
 }
 
 export function toBool(v: boolean | number | null | undefined): boolean {
