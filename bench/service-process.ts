@@ -14,6 +14,8 @@ export const ADMIN_KEY = 'bench-admin-key';
 
 export interface ServiceProcess {
   readonly port: number;
+  /** The service's own process id (node runs it directly, not through npm). */
+  readonly pid: number;
   /** POSTs JSON with the given headers; throws unless the answer is 2xx. */
   post(path: string, headers: Record<string, string>, body: unknown): Promise<unknown>;
   /** SIGTERM, then waits for the exit. */
@@ -54,6 +56,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   }
   return {
     port,
+    pid: child.pid as number,
     async post(path, headers, body) {
       const response = await fetch(`http://127.0.0.1:${port}${path}`, {
         method: 'POST',
