@@ -14,6 +14,9 @@ import { registerJobRoutes } from './http/job-routes.ts';
 import { registerNotifyRoutes } from './http/notify-routes.ts';
 import { ROUTE_NOT_FOUND, sendText } from './http/replies.ts';
 import { registerTaskRoutes } from './http/task-routes.ts';
+import { registerUiApiRoutes } from './http/ui-api-routes.ts';
+import { registerUiRoutes } from './http/ui-routes.ts';
+import type { JobCancelled } from './jobs/types.ts';
 import type { JobEvents } from './jobs/wait.ts';
 import type { Logger } from './logger.ts';
 
@@ -21,8 +24,8 @@ export interface AppDeps {
   readonly config: Config;
   readonly appDb: AppDb;
   readonly logger: Logger;
-  /** The worker pool, woken after every enqueue. */
-  readonly workers: { wake(): void };
+  /** The worker pool, woken after every enqueue; `cancel` stops its runs of a deleted database's jobs at once. */
+  readonly workers: { wake(): void; cancel?(jobIds: readonly number[], reason: JobCancelled): void };
   /** Prompt wake-ups of waiting requests when a job of this process ends. */
   readonly events?: JobEvents;
   /** /api/health answers 503 until this is true (default: always true). */
@@ -60,5 +63,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerFieldRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerTaskRoutes(app, deps);
+  registerUiApiRoutes(app, deps);
+  registerUiRoutes(app);
   return app;
 }
