@@ -31,6 +31,16 @@ export interface Config {
   readonly taskHistoryMaxRows: number;
   /** MB_DISABLE_SCHEDULER: this instance fires no scheduled syncs (notifications and the API work as usual). */
   readonly disableScheduler: boolean;
+  /** MB_PROMETHEUS_SERVER_PORT: a separate listener serving /metrics without a key; null when unset. */
+  readonly prometheusServerPort: number | null;
+  /** MB_SYNC_WEBHOOK_URLS: http(s) URLs that receive the changeset of every job that changed something. */
+  readonly webhookUrls: readonly string[];
+  /** MB_SYNC_WEBHOOK_SECRET: the HMAC-SHA256 key of X-Catalog-Sync-Signature; required with webhook URLs. */
+  readonly webhookSecret: string | null;
+  /** MB_ENCRYPTION_SECRET_KEY (at least 16 characters): details are stored encrypted; null stores them plain. */
+  readonly encryptionSecretKey: string | null;
+  /** MB_CONFIG_FILE_PATH as an absolute path; null when unset (start-up then reads ./config.yml if present). */
+  readonly configFilePath: string | null;
   /** Settings that are set but not supported yet; start-up logs a warning for each. */
   readonly warnings: readonly string[];
 }
@@ -49,6 +59,40 @@ function positiveInt(env: Env, name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a positive integer`);
   }
   return Number(raw);
+}
+
+function optionalPort(env: Env, name: string): number | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
+  if (!/^\s*[0-9]+\s*$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
+    throw new ConfigError(`${name} must be an integer from 1 to 65535`);
+  }
+  return Number(raw);
+}
+
+/** MB_SYNC_WEBHOOK_URLS (comma list of http(s) URLs, credentials not allowed in them) and its secret. */
+function webhookSettings(env: Env): { webhookUrls: readonly string[]; webhookSecret: string | null } {
+  const secret = read(env, 'MB_SYNC_WEBHOOK_SECRET') ?? null;
+  const items = (read(env, 'MB_SYNC_WEBHOOK_URLS') ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+  const urls = items.map((item, i) => {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError(`MB_SYNC_WEBHOOK_URLS: entry ${i + 1} is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError(`MB_SYNC_WEBHOOK_URLS: entry ${i + 1} must be an http or https URL`);
+    }
+    if (url.username !== '' || url.password !== '') {
+      throw new ConfigError(`MB_SYNC_WEBHOOK_URLS: entry ${i + 1} must not carry credentials`);
+    }
+    return url.toString();
+  });
+  if (urls.length > 0 && secret === null) {
+    throw new ConfigError('MB_SYNC_WEBHOOK_SECRET is required when MB_SYNC_WEBHOOK_URLS is set');
+  }
+  return { webhookUrls: Object.freeze([...new Set(urls)]), webhookSecret: secret };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -87,12 +131,12 @@ export function loadConfig(env: Env = process.env): Config {
     }
     retireGuardFraction = value;
   }
-  if (read(env, 'MB_CONFIG_FILE_PATH') !== undefined) {
-    warnings.push('MB_CONFIG_FILE_PATH is set, but declarative configuration is not supported yet; it is ignored');
+  const encryptionSecretKey = read(env, 'MB_ENCRYPTION_SECRET_KEY') ?? null;
+  if (encryptionSecretKey !== null && encryptionSecretKey.length < 16) {
+    throw new ConfigError('MB_ENCRYPTION_SECRET_KEY must be at least 16 characters.');
   }
-  if (read(env, 'MB_ENCRYPTION_SECRET_KEY') !== undefined) {
-    warnings.push('MB_ENCRYPTION_SECRET_KEY is set, but stored credentials are not encrypted yet');
-  }
+  const configFilePath = read(env, 'MB_CONFIG_FILE_PATH');
+  const webhooks = webhookSettings(env);
   return Object.freeze({
     host: read(env, 'MB_JETTY_HOST') ?? 'localhost',
     port,
@@ -116,6 +160,10 @@ export function loadConfig(env: Env = process.env): Config {
     retireGuardFraction,
     taskHistoryMaxRows: positiveInt(env, 'MB_TASK_HISTORY_MAX_ROWS', 100000),
     disableScheduler: schedulerRaw === 'true',
+    encryptionSecretKey,
+    configFilePath: configFilePath === undefined ? null : resolve(configFilePath),
+    prometheusServerPort: optionalPort(env, 'MB_PROMETHEUS_SERVER_PORT'),
+    ...webhooks,
     warnings: Object.freeze(warnings),
   });
 }

@@ -3,6 +3,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { bindDetailsCodec, codecForSecret } from './catalog/details-codec.ts';
+import { verifyEncryptionKey } from './catalog/encryption-check.ts';
 import type { Config } from './config.ts';
 import { openAppDb, type AppDb } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
@@ -47,6 +49,9 @@ export async function startService(
         : { kind: 'postgres', connectionUri: config.dbConnectionUri ?? '' },
     );
     await migrate(appDb);
+    const codec = codecForSecret(config.encryptionSecretKey);
+    bindDetailsCodec(appDb, codec);
+    await verifyEncryptionKey(appDb, codec);
     await registerSampleDatabase({ appDb, config, logger });
     drivers = new DriverCache();
     workers = new WorkerPool({ appDb, config, logger, runner: createJobRunner({ appDb, config, logger, drivers }) });

@@ -61,6 +61,8 @@ describe('loadConfig', () => {
         retireGuardFraction: 0.5,
         taskHistoryMaxRows: 100000,
         disableScheduler: false,
+        encryptionSecretKey: null,
+        configFilePath: null,
         warnings: [],
       },
     );
@@ -211,11 +213,15 @@ describe('loadConfig', () => {
     );
   });
 
-  test('reserved settings are accepted with a warning each', () => {
-    const config = loadConfig({ MB_CONFIG_FILE_PATH: '/etc/catalog.yml', MB_ENCRYPTION_SECRET_KEY: 'enc-secret' });
-    assert.equal(config.warnings.length, 2);
-    assert.match(config.warnings[0], /MB_CONFIG_FILE_PATH.*not supported yet/);
-    assert.match(config.warnings[1], /MB_ENCRYPTION_SECRET_KEY.*not encrypted yet/);
-    assert.ok(config.warnings.every((w) => !w.includes('enc-secret') && !w.includes('\n')));
+  test('the config file path and the encryption key are read; a key under 16 characters stops start-up', () => {
+    const config = loadConfig({ MB_CONFIG_FILE_PATH: '/etc/catalog.yml', MB_ENCRYPTION_SECRET_KEY: 'enc-secret-16-chars' });
+    assert.equal(config.configFilePath, '/etc/catalog.yml');
+    assert.equal(config.encryptionSecretKey, 'enc-secret-16-chars');
+    assert.deepEqual(config.warnings, []);
+    assert.throws(
+      () => loadConfig({ MB_ENCRYPTION_SECRET_KEY: 'short-secret' }),
+      (error: Error) =>
+        error.message === 'MB_ENCRYPTION_SECRET_KEY must be at least 16 characters.' && !error.message.includes('short-secret'),
+    );
   });
 });

@@ -6,8 +6,24 @@ import type { DatabaseRow } from '../db/schema.ts';
 import type { Engine } from '../drivers/driver.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { Plan, Trigger } from '../jobs/types.ts';
+import { detailsCodecOf } from './details-codec.ts';
 
+/** A row as the repository returns it: `details` is always the decrypted JSON text. */
 export type DatabaseRecord = Selectable<DatabaseRow>;
+
+/** The stored text of details: every write of `metabase_database.details` goes through this (details-codec.ts). */
+export function encodeDetails(appDb: AppDb, details: Readonly<Record<string, unknown>>): string {
+  return detailsCodecOf(appDb).encode(details);
+}
+
+/** Stored details as an object, decrypted when encrypted; every read of the column goes through this. */
+export function decodeDetails(appDb: AppDb, stored: string): Record<string, unknown> {
+  return detailsCodecOf(appDb).decode(stored);
+}
+
+function decoded(appDb: AppDb, row: DatabaseRecord): DatabaseRecord {
+  return { ...row, details: detailsCodecOf(appDb).decodeText(row.details) };
+}
 
 /** The largest value the catalog's id columns hold; larger ids name no row and never reach a query. */
 export const MAX_ID = 2_147_483_647;
@@ -58,7 +74,7 @@ export const DETAIL_KEYS: Readonly<Record<Engine, readonly DetailKey[]>> = {
   postgres: [...SERVER_KEYS(5432), ...SCHEMA_FILTER_KEYS],
   mysql: [...SERVER_KEYS(3306), { key: 'additional-options', kind: 'string' }],
   sqlite: FILE_KEYS,
-  duckdb: [...FILE_KEYS, ...SCHEMA_FILTER_KEYS],
+  duckdb: [...FILE_KEYS, ...SCHEMA_FILTER_KEYS, { key: 'enable-external-access', kind: 'boolean' }],
 };
 
 export const SCHEMA_FILTER_TYPES = ['inclusion', 'exclusion', 'all'] as const;
@@ -85,13 +101,13 @@ export interface NewDatabase {
 
 /** Inserts the row, then sets the default schedules derived from the id it received; one transaction. */
 export async function insertDatabase(appDb: AppDb, input: NewDatabase): Promise<DatabaseRecord> {
-  return await appDb.db.transaction().execute(async (trx) => {
+  const row = await appDb.db.transaction().execute(async (trx) => {
     const { id } = await trx
       .insertInto('metabase_database')
       .values({
         name: input.name,
         engine: input.engine,
-        details: JSON.stringify(input.details),
+        details: encodeDetails(appDb, input.details),
         is_full_sync: input.isFullSync ?? true,
         is_on_demand: false,
         is_attached_dwh: input.isAttachedDwh ?? false,
@@ -106,6 +122,7 @@ export async function insertDatabase(appDb: AppDb, input: NewDatabase): Promise<
       .returningAll()
       .executeTakeFirstOrThrow();
   });
+  return decoded(appDb, row);
 }
 
 /**
@@ -133,21 +150,24 @@ export async function countDatabases(appDb: AppDb): Promise<number> {
 
 export async function getDatabase(appDb: AppDb, id: number): Promise<DatabaseRecord | undefined> {
   if (!isStorableId(id)) return undefined;
-  return await appDb.db.selectFrom('metabase_database').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await appDb.db.selectFrom('metabase_database').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && decoded(appDb, row);
 }
 
 /** The database flagged as the attached data warehouse with the lowest id (notify-api.md X14). */
 export async function getAttachedDatabase(appDb: AppDb): Promise<DatabaseRecord | undefined> {
-  return await appDb.db
+  const row = await appDb.db
     .selectFrom('metabase_database')
     .selectAll()
     .where('is_attached_dwh', '=', true)
     .orderBy('id')
     .limit(1)
     .executeTakeFirst();
+  return row && decoded(appDb, row);
 }
 
 /** Every database, unordered: the API sorts (compareDatabases). */
 export async function listDatabases(appDb: AppDb): Promise<DatabaseRecord[]> {
-  return await appDb.db.selectFrom('metabase_database').selectAll().execute();
+  const rows = await appDb.db.selectFrom('metabase_database').selectAll().execute();
+  return rows.map((row) => decoded(appDb, row));
 }

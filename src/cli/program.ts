@@ -70,6 +70,12 @@ function buildProgram(io: CliIo, done: (status: number) => void): Command {
     done(await notify(io, baseUrl(options), database, options)),
   );
 
+  program
+    .command('rotate-encryption-key')
+    .description('re-encrypt stored credentials with NEW ("" decrypts them); MB_ENCRYPTION_SECRET_KEY is the old key')
+    .argument('<new-key>', 'the new key, at least 16 characters, or ""')
+    .action(async (key: string) => done(await (await import('./rotate-key-command.ts')).rotateKey(io, key)));
+
   function baseUrl(options: ClientOptions): string {
     return options.url ?? defaultBaseUrl(io.env);
   }

@@ -4,6 +4,7 @@
 // `skipped` operation row, while is_full_sync is false. An abandoned or timed-out phase stops the job.
 import type { Config } from '../config.ts';
 import { compilePatterns } from '../catalog/cruft.ts';
+import { decodeDetails } from '../catalog/databases.ts';
 import { identityKey } from '../catalog/names.ts';
 import { chunks, completeTables, selectSyncedTables, selectTablesByIdentity } from '../catalog/table-rows.ts';
 import type { AppDb } from '../db/connect.ts';
@@ -114,7 +115,7 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
     let ctx: SyncContext;
     try {
       const engine = database.engine as Engine;
-      const details = parseJson<Record<string, unknown>>(database.details, {});
+      const details = decodeDetails(appDb, database.details);
       const create = deps.createDriver ?? createDriver;
       driver = deps.drivers
         ? deps.drivers.acquire(job.databaseId, engine, details, options, create)
