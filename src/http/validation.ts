@@ -15,6 +15,15 @@ export type JsonObject = Readonly<Record<string, unknown>>;
 
 const MISSING = 'missing required key, received: null';
 
+/** The received value as compact JSON; one nested deeper than JSON.stringify can recurse (found by fuzzing) is named. */
+function receivedText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Array.isArray(value) ? '[…nested too deeply to show…]' : '{…nested too deeply to show…}';
+  }
+}
+
 /** Collects the failures of one validation stage (route parameters, then body). */
 export class ValidationErrors {
   readonly #errors: Record<string, string> = {};
@@ -24,9 +33,14 @@ export class ValidationErrors {
     return Object.keys(this.#errors).length === 0;
   }
 
+  /** The descriptions by key, as in the 400 body's `errors`. */
+  get errors(): Readonly<Record<string, string>> {
+    return { ...this.#errors };
+  }
+
   add(key: string, description: string, received: unknown): void {
     this.#errors[key] = description;
-    this.#specific[key] = [`${description}, received: ${JSON.stringify(received)}`];
+    this.#specific[key] = [`${description}, received: ${receivedText(received)}`];
   }
 
   addMissing(key: string, description: string): void {
