@@ -13,6 +13,7 @@ import { registerHealthRoutes } from './http/health-routes.ts';
 import { registerJobRoutes } from './http/job-routes.ts';
 import { registerNotifyRoutes } from './http/notify-routes.ts';
 import { ROUTE_NOT_FOUND, sendText } from './http/replies.ts';
+import { registerTableRoutes } from './http/table-routes.ts';
 import { registerTaskRoutes } from './http/task-routes.ts';
 import { registerUiApiRoutes } from './http/ui-api-routes.ts';
 import { registerUiRoutes } from './http/ui-routes.ts';
@@ -61,6 +62,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerDatabaseRoutes(app, deps);
   registerDatabaseActionRoutes(app, deps);
   registerFieldRoutes(app, deps);
+  registerTableRoutes(app, deps);
   registerJobRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerUiApiRoutes(app, deps);

@@ -135,8 +135,21 @@ export interface WarehouseDriver {
     opts: { readonly limit: number },
     signal: AbortSignal,
   ): Promise<readonly (readonly unknown[])[]>;
+  /** One field's summary, GET /api/field/:id/summary: one bounded statement under the field-values query timeout. */
+  fieldSummary(table: TableRef, field: string, signal: AbortSignal): Promise<FieldSummary>;
   /** Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** The table's row count and the field's count of distinct non-null values. */
+export interface FieldSummary {
+  readonly count: number;
+  readonly distincts: number;
+}
+
+/** The one row `SELECT COUNT(*), COUNT(DISTINCT c) …` answers, whatever form the engine gives its integers. */
+export function fieldSummaryOf(row: readonly unknown[] | undefined): FieldSummary {
+  return { count: Number(row?.[0] ?? 0), distincts: Number(row?.[1] ?? 0) };
 }
 
 /** Timeouts of sync-engine.md section 8.7, in milliseconds. */

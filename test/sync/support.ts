@@ -327,6 +327,7 @@ export function wrapDriver(driver: WarehouseDriver, overrides: Partial<Warehouse
     describeForeignKeys: (scope, s) => driver.describeForeignKeys(scope, s),
     describeIndexes: (scope, s) => driver.describeIndexes(scope, s),
     sampleRows: (table, fields, opts, s) => driver.sampleRows(table, fields, opts, s),
+    fieldSummary: (table, field, s) => driver.fieldSummary(table, field, s),
     distinctValues: (table, fields, opts, s) => driver.distinctValues(table, fields, opts, s),
     close: () => driver.close(),
     ...overrides,

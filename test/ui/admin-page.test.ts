@@ -45,7 +45,7 @@ test('admin page in Chromium: sign in, sync, follow the job, see the new column,
   cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
   const warehouse = join(dir, 'shop.sqlite');
   createWarehouse(warehouse);
-  const appDbEnv =
+  const appDbEnv: Record<string, string> =
     testAppDbKind() === 'postgres'
       ? { MB_DB_TYPE: 'postgres', MB_DB_CONNECTION_URI: (await createAppDatabase(cleanup)).uri }
       : { MB_DB_FILE: join(dir, 'app.db') };

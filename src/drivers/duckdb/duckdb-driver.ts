@@ -14,7 +14,10 @@ import {
   type TableMetadata,
   type TableRef,
   type WarehouseDriver,
+  fieldSummaryOf,
+  type FieldSummary,
 } from '../driver.ts';
+import { fieldSummaryQuery } from './duckdb-summary.ts';
 import { DuckdbConnection } from './duckdb-connection.ts';
 import {
   columnsQuery,
@@ -141,6 +144,14 @@ class DuckdbDriver implements WarehouseDriver {
     for await (const row of this.#connection.values(sampleQuery(table, fields, opts), options)) {
       yield row.map(normalizeDuckdbValue);
     }
+  }
+
+  /** Row count and distinct count of one field (GET /api/field/:id/summary), under the field-values timeout. */
+  async fieldSummary(table: TableRef, field: string, signal: AbortSignal): Promise<FieldSummary> {
+    const options = { timeoutMs: this.#options.fieldValuesQueryTimeoutMs, signal };
+    const rows: unknown[][] = [];
+    for await (const row of this.#connection.values(fieldSummaryQuery(table, field), options)) rows.push(row);
+    return fieldSummaryOf(rows[0]);
   }
 
   /** One statement for all fields (batchedDistinctValues), under the per-field timeout once per field (4.5, 8.7). */

@@ -17,7 +17,10 @@ import {
   type TableMetadata,
   type TableRef,
   type WarehouseDriver,
+  fieldSummaryOf,
+  type FieldSummary,
 } from '../driver.ts';
+import { fieldSummaryQuery } from './mysql-summary.ts';
 import { sanitize } from '../../errors.ts';
 import {
   SERVER_FACTS_QUERY,
@@ -525,6 +528,15 @@ class MysqlDriver implements WarehouseDriver {
     for await (const row of this.#stream<(string | Buffer | null)[]>(statement, signal, onFields)) {
       yield row.map((value, i) => normalizeMysqlValue(value, columns[i], tinyInt1isBit));
     }
+  }
+
+  /** Row count and distinct count of one field (GET /api/field/:id/summary), under the field-values timeout. */
+  async fieldSummary(table: TableRef, field: string, signal: AbortSignal): Promise<FieldSummary> {
+    const facts = await this.#serverFacts(signal);
+    const timeoutMs = this.#options.fieldValuesQueryTimeoutMs;
+    const statement = { query: fieldSummaryQuery(table, field), timeoutMs, serverTimeout: facts, raw: true };
+    const { rows } = await this.#run(statement, signal);
+    return fieldSummaryOf(rows[0] as unknown[] | undefined);
   }
 
   /** One statement for all fields (batchedDistinctValues), under the per-field timeout once per field (4.5, 8.7). */

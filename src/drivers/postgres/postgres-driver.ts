@@ -16,7 +16,10 @@ import {
   type TableMetadata,
   type TableRef,
   type WarehouseDriver,
+  fieldSummaryOf,
+  type FieldSummary,
 } from '../driver.ts';
+import { fieldSummaryQuery } from './postgres-summary.ts';
 import { sanitize } from '../../errors.ts';
 import {
   columnsQuery,
@@ -336,6 +339,14 @@ class PostgresDriver implements WarehouseDriver {
     const query = fields.length === 0 ? null : sampleQuery(table, fields, opts);
     const timeoutMs = this.#options.sampleQueryTimeoutMs;
     return this.#stream(query, signal, (row: unknown[]) => row, { purpose: 'data', timeoutMs, rows: 'array' });
+  }
+
+  /** Row count and distinct count of one field (GET /api/field/:id/summary), under the field-values timeout. */
+  async fieldSummary(table: TableRef, field: string, signal: AbortSignal): Promise<FieldSummary> {
+    const how = { purpose: 'data', timeoutMs: this.#options.fieldValuesQueryTimeoutMs, rows: 'array' } as const;
+    const rows: unknown[][] = [];
+    for await (const row of this.#stream(fieldSummaryQuery(table, field), signal, (r: unknown[]) => r, how)) rows.push(row);
+    return fieldSummaryOf(rows[0]);
   }
 
   /** One statement for all fields (batchedDistinctValues), under the per-field timeout once per field (4.5, 8.7). */

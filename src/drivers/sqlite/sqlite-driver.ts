@@ -14,7 +14,10 @@ import {
   type TableMetadata,
   type TableRef,
   type WarehouseDriver,
+  fieldSummaryOf,
+  type FieldSummary,
 } from '../driver.ts';
+import { fieldSummaryQuery } from './sqlite-summary.ts';
 import { consecutive } from '../row-groups.ts';
 import { SqliteConnection, type QueryOptions } from './sqlite-connection.ts';
 import {
@@ -128,6 +131,15 @@ class SqliteDriver implements WarehouseDriver {
       for (let i = 0; i < row.length; i++) row[i] = normalizeSqliteValue(row[i], baseTypes[i] ?? 'type/*');
       yield row;
     }
+  }
+
+  /** Row count and distinct count of one field (GET /api/field/:id/summary), under the field-values timeout. */
+  async fieldSummary(table: TableRef, field: string, signal: AbortSignal): Promise<FieldSummary> {
+    const { sql, params } = fieldSummaryQuery(table, field);
+    const options = { timeoutMs: this.#options.fieldValuesQueryTimeoutMs, signal };
+    const rows: unknown[][] = [];
+    for await (const row of this.#connection.query<unknown[]>(sql, params, options, { onColumns: () => {} })) rows.push(row);
+    return fieldSummaryOf(rows[0]);
   }
 
   /** One statement for all fields (batchedDistinctValues), under the per-field timeout once per field (4.5, 8.7). */

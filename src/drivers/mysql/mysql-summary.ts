@@ -1,0 +1,9 @@
+// MySQL/MariaDB statement of a field's summary (GET /api/field/:id/summary): row count and distinct count; no schema.
+// Pure.
+import type { TableRef } from '../driver.ts';
+import type { CatalogQuery } from './mysql-introspector.ts';
+import { quoteIdentifier } from './mysql-sampling.ts';
+
+export function fieldSummaryQuery(table: TableRef, field: string): CatalogQuery {
+  return { text: `SELECT COUNT(*), COUNT(DISTINCT ${quoteIdentifier(field)}) FROM ${quoteIdentifier(table.name)}`, values: [] };
+}
