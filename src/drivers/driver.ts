@@ -1,6 +1,7 @@
 // The driver contract (sync-engine.md section 4): a driver turns a warehouse into plain, frozen facts and never
 // touches the catalog.
 import { sanitize } from '../errors.ts';
+import type { ProtectedPaths } from './protected-paths.ts';
 
 export type Engine = 'postgres' | 'mysql' | 'sqlite' | 'duckdb';
 export const ENGINES: readonly Engine[] = ['postgres', 'mysql', 'sqlite', 'duckdb'];
@@ -160,6 +161,8 @@ export interface DriverOptions {
   readonly sampleQueryTimeoutMs: number;
   /** One field's distinct-values query; a batched query gets it once per field it covers. */
   readonly fieldValuesQueryTimeoutMs: number;
+  /** The service's own files, refused as SQLite and DuckDB warehouses (absent: nothing is refused). */
+  readonly protectedPaths?: ProtectedPaths;
 }
 
 export type DriverErrorCode = 'CONNECTION_FAILED' | 'AUTH_FAILED' | 'TIMEOUT' | 'PERMISSION_DENIED' | 'QUERY_FAILED';

@@ -4,6 +4,8 @@ import type { DriverOptions, Engine, WarehouseDriver } from './driver.ts';
 import { createDuckdbDriver } from './duckdb/duckdb-driver.ts';
 import { createMysqlDriver } from './mysql/mysql-driver.ts';
 import { createPostgresDriver } from './postgres/postgres-driver.ts';
+import { protectedPathsOf } from './protected-paths.ts';
+import { sampleWarehousePath } from '../sample/register-sample.ts';
 import { createSqliteDriver } from './sqlite/sqlite-driver.ts';
 
 type DriverFactory = (details: Readonly<Record<string, unknown>>, options: DriverOptions) => WarehouseDriver;
@@ -36,5 +38,6 @@ export function driverOptions(config: Config): DriverOptions {
     catalogQueryTimeoutMs: config.catalogQueryTimeoutSeconds * 1000,
     sampleQueryTimeoutMs: config.sampleQueryTimeoutSeconds * 1000,
     fieldValuesQueryTimeoutMs: config.fieldValuesQueryTimeoutSeconds * 1000,
+    protectedPaths: protectedPathsOf(config.dbFile, sampleWarehousePath(config)),
   };
 }

@@ -2,9 +2,9 @@
 // {"status":"ok","job_id":J} at once, the plan on the job, joining the queued job, 404s, 400, the body read and
 // ignored.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { buildApp } from '../../src/app.ts';
@@ -144,7 +144,8 @@ describe('sync_schema and rescan_values end to end (real worker pool, SQLite war
     db.exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY, status TEXT, note TEXT);
       INSERT INTO orders (status, note) VALUES ('paid', 'a'), ('new', 'b'), ('paid', NULL), (NULL, 'c')`);
     db.close();
-    const config = loadConfig({ MB_ADMIN_API_KEY: 'admin-key', MB_DB_FILE: join(dir, 'app.db') });
+    const config = loadConfig({ MB_ADMIN_API_KEY: 'admin-key', MB_DB_FILE: join(dir, 'service', 'app.db') });
+    mkdirSync(dirname(config.dbFile));
     const appDb = openAppDb({ kind: 'sqlite', file: config.dbFile });
     await migrate(appDb);
     const logger = silentLogger();

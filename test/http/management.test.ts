@@ -2,8 +2,10 @@
 // routes (rows 131-144 except 137), and the pure parts of src/catalog (objects, ordering, details, schedules).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import SQLite from 'better-sqlite3';
 import {
   MASKED_PASSWORD,
@@ -30,6 +32,13 @@ import {
 } from './harness.ts';
 
 const NO_ENDPOINT = 'API endpoint does not exist.';
+
+/** A folder for warehouse files outside the harness's folder, which holds the application database (refused). */
+function warehouseDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-warehouse-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 const NON_BLANK = 'value must be a non-blank string.';
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -283,21 +292,22 @@ describe('POST /api/database (rows 138-142)', () => {
 
   test('row 138b: a missing SQLite file is refused, nothing inserted and no file created', async (t) => {
     const h = await harness(t);
-    const missing = join(h.dir, 'does', 'not', 'exist.sqlite');
+    const elsewhere = warehouseDir(t);
+    const missing = join(elsewhere, 'does', 'not', 'exist.sqlite');
     const res = await h.post('/api/database', { name: 'Nope', engine: 'sqlite', details: { db: missing } }, A);
     assert.equal(res.statusCode, 400, res.body);
     const body = JSON.parse(res.body) as Record<string, unknown>;
     assert.deepEqual(Object.keys(body), ['message']);
     assert.ok(typeof body.message === 'string' && body.message.length > 0);
     assert.equal(existsSync(missing), false);
-    assert.equal(existsSync(join(h.dir, 'does')), false);
+    assert.equal(existsSync(join(elsewhere, 'does')), false);
     assert.equal(await databaseCount(h), 2);
     assert.equal(await h.jobCount(), 0);
   });
 
   test('row 138: an SQLite warehouse is registered, its initial full sync queued', async (t) => {
     const h = await harness(t);
-    const file = join(h.dir, 'local.sqlite');
+    const file = join(warehouseDir(t), 'local.sqlite');
     const warehouse = new SQLite(file);
     warehouse.exec('CREATE TABLE foo (id integer)');
     warehouse.close();

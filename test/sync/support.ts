@@ -140,7 +140,8 @@ export async function createHarness(kind: AppDbKind = testAppDbKind()): Promise<
   const testDb = await createTestAppDb(dir, kind);
   const appDb = testDb.open();
   await migrate(appDb);
-  const baseConfig = loadConfig({ MB_DB_FILE: join(dir, 'app.db'), MB_SYNC_CONNECT_TIMEOUT_SECONDS: '5' });
+  // The service's data folder is refused as a warehouse location: a nominal one of its own, apart from the test's files.
+  const baseConfig = loadConfig({ MB_DB_FILE: join(dir, 'service', 'app.db'), MB_SYNC_CONNECT_TIMEOUT_SECONDS: '5' });
 
   const harness: Harness = {
     appDb,

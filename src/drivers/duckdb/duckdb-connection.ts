@@ -20,12 +20,17 @@ import type { BoundValue, CatalogQuery } from './duckdb-introspector.ts';
 
 /**
  * READ_ONLY never creates or writes the file. Extensions the file needs load when installed locally, but none is
- * downloaded during a sync.
+ * downloaded during a sync. Without `enable-external-access` in the details, no statement (a view's `read_csv`, an
+ * ATTACH, a URL) reads any other file or address, and the locked configuration keeps a statement from turning it on.
  */
-const OPEN_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
-  access_mode: 'READ_ONLY',
-  autoinstall_known_extensions: 'false',
-});
+function openOptions(externalAccess: boolean): Record<string, string> {
+  return {
+    access_mode: 'READ_ONLY',
+    autoinstall_known_extensions: 'false',
+    enable_external_access: externalAccess ? 'true' : 'false',
+    lock_configuration: 'true',
+  };
+}
 
 const INTERRUPT_RETRY_MS = 50;
 
@@ -121,6 +126,7 @@ export class DuckdbConnection {
   readonly #path: string;
   readonly #label: string;
   readonly #connectTimeoutMs: number;
+  readonly #externalAccess: boolean;
   #session: Promise<Session> | null = null;
   /** Settles when the statement ahead (a stream: until it ends) is done; statements queue behind it. */
   #tail: Promise<void> = Promise.resolve();
@@ -129,11 +135,12 @@ export class DuckdbConnection {
   #queryCount = 0;
   #closed = false;
 
-  /** `path` absolute; `label` the path as the details give it, for messages. */
-  constructor(path: string, label: string, connectTimeoutMs: number) {
+  /** `path` absolute; `label` the path as the details give it, for messages; `externalAccess` from the details. */
+  constructor(path: string, label: string, connectTimeoutMs: number, externalAccess = false) {
     this.#path = path;
     this.#label = label;
     this.#connectTimeoutMs = connectTimeoutMs;
+    this.#externalAccess = externalAccess;
   }
 
   get queryCount(): number {
@@ -257,7 +264,7 @@ export class DuckdbConnection {
 
   async #connect(): Promise<Session> {
     await checkFile(this.#path, this.#label);
-    const instance = await DuckDBInstance.create(this.#path, OPEN_OPTIONS);
+    const instance = await DuckDBInstance.create(this.#path, openOptions(this.#externalAccess));
     let connection: DuckDBConnection;
     try {
       connection = await instance.connect();

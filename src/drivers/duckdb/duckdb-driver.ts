@@ -18,6 +18,7 @@ import {
   type FieldSummary,
 } from '../driver.ts';
 import { fieldSummaryQuery } from './duckdb-summary.ts';
+import { refuseServicePath } from '../protected-paths.ts';
 import { DuckdbConnection } from './duckdb-connection.ts';
 import {
   columnsQuery,
@@ -56,6 +57,8 @@ export interface DuckdbDetails {
   /** The path resolved against the working directory. */
   readonly path: string;
   readonly schemaFilter: SchemaFilter | null;
+  /** `enable-external-access: true`: statements may read other files and URLs (off unless asked for). */
+  readonly externalAccess: boolean;
 }
 
 /** Reads details already validated by the API (notify-api 6.3). */
@@ -68,6 +71,7 @@ export function readDuckdbDetails(details: Readonly<Record<string, unknown>>): D
     db,
     path: resolve(process.cwd(), db),
     schemaFilter: parseSchemaFilter(details['schema-filters-type'], details['schema-filters-patterns']),
+    externalAccess: details['enable-external-access'] === true,
   });
 }
 
@@ -80,7 +84,7 @@ class DuckdbDriver implements WarehouseDriver {
   constructor(details: DuckdbDetails, options: DriverOptions) {
     this.#details = details;
     this.#options = options;
-    this.#connection = new DuckdbConnection(details.path, details.db, options.connectTimeoutMs);
+    this.#connection = new DuckdbConnection(details.path, details.db, options.connectTimeoutMs, details.externalAccess);
   }
 
   get queryCount(): number {
@@ -206,5 +210,7 @@ export function createDuckdbDriver(
   details: Readonly<Record<string, unknown>>,
   options: DriverOptions,
 ): WarehouseDriver {
-  return new DuckdbDriver(readDuckdbDetails(details), options);
+  const read = readDuckdbDetails(details);
+  refuseServicePath('duckdb', read.db, options.protectedPaths);
+  return new DuckdbDriver(read, options);
 }

@@ -18,6 +18,7 @@ import {
   type FieldSummary,
 } from '../driver.ts';
 import { fieldSummaryQuery } from './sqlite-summary.ts';
+import { refuseServicePath } from '../protected-paths.ts';
 import { consecutive } from '../row-groups.ts';
 import { SqliteConnection, type QueryOptions } from './sqlite-connection.ts';
 import {
@@ -182,5 +183,6 @@ export function createSqliteDriver(
   if (typeof db !== 'string' || db.trim() === '') {
     throw new DriverError('CONNECTION_FAILED', 'sqlite', 'SQLite details need "db", the path of the database file.');
   }
+  refuseServicePath('sqlite', db, options.protectedPaths);
   return new SqliteDriver(new SqliteConnection(resolve(process.cwd(), db), db), options);
 }

@@ -34,7 +34,7 @@ export async function runValuesPhase(
   options: PhaseOptions = {},
 ): Promise<PhaseRun> {
   const database = await h.database(dbId);
-  const config: Config = loadConfig({ MB_DB_FILE: `${h.dir}/app.db`, ...options.env });
+  const config: Config = loadConfig({ MB_DB_FILE: `${h.dir}/service/app.db`, ...options.env });
   const plan = { field_values: scope };
   const triggers = [{ source: 'admin', at: new Date().toISOString() }] as const;
   const row = await h.appDb.db
