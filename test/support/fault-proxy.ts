@@ -5,7 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export type Fault =
   | { readonly kind: 'pass' }
-  /** New connections are closed at once, before any byte (existing ones go on). */
+  /** Every connection is reset, and new ones are closed at once, before any byte: a server gone away. */
   | { readonly kind: 'refuse' }
   /** After `afterBytes` more bytes from the server (all connections together), nothing more is forwarded. */
   | { readonly kind: 'hang'; readonly afterBytes: number }
@@ -135,6 +135,7 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
       fired = false;
       // A hung connection lost bytes on the way: it cannot resume.
       for (const socket of hung) socket.destroy();
+      if (next.kind === 'refuse') for (const socket of sockets) socket.resetAndDestroy();
       hung.clear();
       budget = next.kind === 'hang' || next.kind === 'drop' ? next.afterBytes : Infinity;
     },
