@@ -62,7 +62,7 @@ export function fieldValuesBody(
 }
 
 /** PUT /api/field/:id: Metabase's keys; null clears the texts, semantic_type, has_field_values, the FK target and the coercion. */
-const FIELD_EDIT: Readonly<Record<string, EditKey>> = {
+export const FIELD_EDIT: Readonly<Record<string, EditKey>> = {
   display_name: { rule: optionalNonBlank, nullWrites: false },
   description: { rule: optionalNonBlank, nullWrites: true },
   caveats: { rule: optionalNonBlank, nullWrites: true },
@@ -78,7 +78,7 @@ const FIELD_EDIT: Readonly<Record<string, EditKey>> = {
 };
 
 /** `values`: `[[v], …]` or `[[v, label], …]`, labels non-blank strings. */
-const remappedValues: Rule<unknown[][]> = {
+export const remappedValues: Rule<unknown[][]> = {
   description: 'value must be an array of [value] or [value, label] pairs, each label a non-blank string.',
   required: true,
   parse(value) {

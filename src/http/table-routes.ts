@@ -43,7 +43,7 @@ import {
 import { testWarehouse } from './warehouse-access.ts';
 
 /** PUT /api/table/:id: Metabase's keys; null clears visibility_type and the texts, and is ignored for the others. */
-const TABLE_EDIT: Readonly<Record<string, EditKey>> = {
+export const TABLE_EDIT: Readonly<Record<string, EditKey>> = {
   display_name: { rule: optionalNonBlank, nullWrites: false },
   entity_type: { rule: entityType, nullWrites: false },
   visibility_type: { rule: optionalEnum(TABLE_VISIBILITY_TYPES), nullWrites: true },
@@ -55,7 +55,7 @@ const TABLE_EDIT: Readonly<Record<string, EditKey>> = {
 };
 
 /** PUT /api/table: the same keys and `ids`, except field_order (not declared by Metabase's bulk route). */
-const { field_order: _fieldOrder, ...BULK_EDIT } = TABLE_EDIT;
+export const { field_order: _fieldOrder, ...BULK_EDIT } = TABLE_EDIT;
 
 /** A table-scoped schema sync, then analysis of that table (what Metabase's sync-table! does). */
 const tablePlan = (id: number): Plan => ({ metadata: { tables: [id] }, analyze: { tables: [id] } });

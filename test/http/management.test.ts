@@ -266,8 +266,6 @@ describe('POST /api/database (rows 138-142)', () => {
     for (const [method, url] of [
       ['PUT', '/api/database/1'],
       ['DELETE', '/api/database/1'],
-      ['GET', '/api/table/10'],
-      ['GET', '/api/table/10/query_metadata'],
       ['GET', '/api/database/'],
       ['POST', '/api/database/1'],
     ] as const) {
