@@ -12,6 +12,8 @@ import {
   tableObject,
 } from '../catalog/api-objects.ts';
 import { getDatabase, isStorableId, listDatabases, type DatabaseRecord } from '../catalog/databases.ts';
+import { FIELD_VISIBILITY_TYPES, SEMANTIC_TYPES } from '../catalog/field-edits.ts';
+import { TABLE_VISIBILITY_TYPES } from '../catalog/table-edits.ts';
 import { parseJson, toBool } from '../db/schema.ts';
 import { sanitize } from '../errors.ts';
 import { QuartzError, QuartzSchedule } from '../jobs/quartz.ts';
@@ -28,6 +30,14 @@ export const DEFAULT_TABLE_PAGE = 50;
 export const MAX_PAGE = 500;
 const MAX_SEARCH_LENGTH = 200;
 const RECENT_JOBS = 50;
+
+/** The values the page's edit controls offer (the curation routes accept exactly these). */
+const EDIT_CHOICES = {
+  semantic_types: [...SEMANTIC_TYPES].sort(),
+  table_visibility_types: TABLE_VISIBILITY_TYPES,
+  // `retired` is the sync's to set: a retired field is no longer listed here.
+  field_visibility_types: FIELD_VISIBILITY_TYPES.filter((v) => v !== 'retired'),
+};
 
 /** A job as the databases list and the jobs list show it. */
 export interface JobSummary {
@@ -183,7 +193,11 @@ export function registerUiApiRoutes(app: FastifyInstance, deps: AppDeps): void {
       .where('table_id', '=', table.id)
       .where('active', '=', true)
       .execute();
-    return sendJson(reply, 200, { ...tableObject(table), fields: fields.map(fieldObject).sort(compareFields) });
+    return sendJson(reply, 200, {
+      ...tableObject(table),
+      fields: fields.map(fieldObject).sort(compareFields),
+      choices: EDIT_CHOICES,
+    });
   });
 
   app.get('/api/ui/jobs', async (request, reply) => {

@@ -151,6 +151,9 @@ test('table: the table with its active fields; 404 for an unknown id', async (t)
   const table = await json(h, '/api/ui/table/10');
   assert.equal(table.name, 'foo');
   assert.deepEqual(table.fields.map((f: { id: number; name: string }) => [f.id, f.name]), [[100, 'val']]);
+  assert.ok(table.choices.semantic_types.includes('type/Category'));
+  assert.deepEqual(table.choices.table_visibility_types, ['hidden', 'technical', 'cruft']);
+  assert.deepEqual(table.choices.field_visibility_types, ['normal', 'details-only', 'hidden', 'sensitive']);
   assertText(await get(h, '/api/ui/table/9999'), 404, 'Not found.');
 });
 

@@ -1,7 +1,7 @@
 // The admin page in a real headless Chromium against a real service process and a real SQLite warehouse: sign-in
 // (a wrong key refused), the databases list, "Sync now" followed live to its end, a column added in the warehouse
-// appearing in the job's changes and in the table's fields, search, the task timeline, names shown as text, and no
-// JavaScript or console error on any page. Runs on the application database TEST_APP_DB selects.
+// appearing in the job's changes and in the table's fields, search, curation edits, the task timeline, names shown as
+// text, and no JavaScript or console error on any page. Runs on the application database TEST_APP_DB selects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,7 +48,7 @@ test('admin page in Chromium: sign in, sync, follow the job, see the new column,
   const appDbEnv: Record<string, string> =
     testAppDbKind() === 'postgres'
       ? { MB_DB_TYPE: 'postgres', MB_DB_CONNECTION_URI: (await createAppDatabase(cleanup)).uri }
-      : { MB_DB_FILE: join(dir, 'app.db') };
+      : { MB_DB_FILE: join(dir, 'app', 'app.db') }; // the service refuses warehouse files in its own data folder
   const service = await startInstance(cleanup, 'ui', { ...appDbEnv, MB_ADMIN_API_KEY: ADMIN_KEY });
   cleanup.after(() => service.stop());
   const registered = await fetch(`${service.url}/api/database`, {
@@ -138,6 +138,38 @@ test('admin page in Chromium: sign in, sync, follow the job, see the new column,
     await page.locator('#fields tr[data-field-name="coupon_code"]').waitFor();
     await page.fill('#field-search', 'coupon');
     assert.equal(await page.locator('#fields tbody tr:not([hidden])').count(), 1);
+  });
+
+  await t.test('curation: the table and a field edited through PUT /api/table/:id and PUT /api/field/:id', async () => {
+    const tableId = Number(new URL(page.url()).hash.match(/^#\/table\/(\d+)$/)![1]);
+    await page.click('#edit-table');
+    await page.fill('form.edit [name="display_name"]', 'Orders <i>curated</i>');
+    await page.fill('form.edit [name="description"]', 'One row per order');
+    await page.selectOption('form.edit [name="visibility_type"]', 'technical');
+    await page.click('form.edit button[type=submit]');
+    await page.locator('#table-display-name', { hasText: 'Orders <i>curated</i>' }).waitFor();
+    assert.equal(await page.locator('#table-visibility').textContent(), 'technical');
+    const coupon = page.locator('#fields tr[data-field-name="coupon_code"]');
+    await coupon.locator('button.edit-field').click();
+    await page.fill('#fields tr.editing [name="display_name"]', 'Coupon');
+    await page.selectOption('#fields tr.editing [name="semantic_type"]', 'type/Category');
+    await page.click('#fields tr.editing button[type=submit]');
+    await coupon.locator('td.field-semantic-type', { hasText: 'type/Category' }).waitFor();
+    assert.equal(await coupon.locator('td.field-display-name').textContent(), 'Coupon');
+    await assertNoInjection(page);
+
+    const read = async (path: string) =>
+      (await (await fetch(`${service.url}${path}`, { headers: { 'X-API-KEY': ADMIN_KEY } })).json()) as Record<string, unknown>;
+    const stored = await read(`/api/table/${tableId}`);
+    assert.deepEqual(
+      [stored.display_name, stored.description, stored.visibility_type],
+      ['Orders <i>curated</i>', 'One row per order', 'technical'],
+    );
+    const fieldId = Number(await coupon.getAttribute('data-field-id'));
+    const field = await read(`/api/field/${fieldId}`);
+    assert.deepEqual([field.display_name, field.semantic_type, field.visibility_type], ['Coupon', 'type/Category', 'normal']);
+    await page.reload();
+    await page.locator('#table-display-name', { hasText: 'Orders <i>curated</i>' }).waitFor();
   });
 
   await t.test('the task history timeline and the jobs list', async () => {

@@ -105,7 +105,7 @@ export function jobView(container, { params: [jobId], onError }) {
         h('h2', {}, 'Operations and steps'),
         job.steps.length === 0
           ? notice('info', 'No step has run yet.')
-          : h('div', { class: 'timeline' }, groupOperations(job.steps).map(({ operation, steps }) => operationCard(operation, steps))),
+          : h('div', { class: 'timeline' }, groupOperations(job.steps).reverse().map(({ operation, steps }) => operationCard(operation, steps))),
       );
       sizeBars(container);
       if (!ended) timer = setTimeout(refresh, POLL_MS);
