@@ -3,27 +3,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { compareDatabases, databaseObject } from '../catalog/api-objects.ts';
-import {
-  DETAIL_KEYS,
-  SCHEMA_FILTER_TYPES,
-  getDatabase,
-  listDatabases,
-  normalizeDetails,
-  registerDatabase,
-  type DetailKind,
-} from '../catalog/databases.ts';
-import { DriverError, ENGINES, type Engine } from '../drivers/driver.ts';
-import { createDriver, driverOptions } from '../drivers/registry.ts';
-import { HttpError, sanitize } from '../errors.ts';
+import { getDatabase, listDatabases, normalizeDetails, registerDatabase } from '../catalog/databases.ts';
+import { ENGINES, type Engine } from '../drivers/driver.ts';
 import { activeTablesWithFields } from './catalog-reads.ts';
+import { readDetails, testConnection } from './database-details.ts';
 import { notFound, sendJson } from './replies.ts';
 import {
   ValidationErrors,
   bodyObject,
   optionalBoolean,
-  optionalEnum,
-  optionalPort,
-  optionalString,
   read,
   requiredEnum,
   requiredMap,
@@ -31,16 +19,7 @@ import {
   ROUTE_ID,
   routeIdOf,
   type JsonObject,
-  type Rule,
 } from './validation.ts';
-
-const DETAIL_RULES: Readonly<Record<DetailKind, Rule<unknown>>> = {
-  'non-blank': requiredNonBlank,
-  port: optionalPort,
-  string: optionalString,
-  boolean: optionalBoolean,
-  'schema-filters-type': optionalEnum(SCHEMA_FILTER_TYPES),
-};
 
 interface DatabaseInput {
   readonly name: string;
@@ -58,12 +37,7 @@ function validateDatabaseInput(body: JsonObject): DatabaseInput {
   const details = read(errors, body, 'details', requiredMap);
   const isAttachedDwh = read(errors, body, 'is_attached_dwh', optionalBoolean);
   const isFullSync = read(errors, body, 'is_full_sync', optionalBoolean);
-  const values: Record<string, unknown> = {};
-  if (engine !== undefined && details !== undefined) {
-    for (const { key, kind } of DETAIL_KEYS[engine]) {
-      values[key] = read(errors, details, key, DETAIL_RULES[kind], `details.${key}`);
-    }
-  }
+  const values = engine !== undefined && details !== undefined ? readDetails(errors, engine, details, 'details.') : {};
   errors.check();
   return {
     name: name!,
@@ -74,33 +48,6 @@ function validateDatabaseInput(body: JsonObject): DatabaseInput {
   };
 }
 
-/** Connect, authenticate and run one trivial query within the connect timeout; a failure is the 400 answer. */
-async function testConnection(deps: AppDeps, input: DatabaseInput): Promise<void> {
-  const password = input.details.password;
-  const secrets = typeof password === 'string' && password !== '' ? [password] : [];
-  const timeoutMs = deps.config.connectTimeoutSeconds * 1000;
-  const refuse = (reason: string) => new HttpError(400, { message: sanitize(reason, secrets) }, 'json');
-  let driver;
-  try {
-    driver = createDriver(input.engine, input.details, driverOptions(deps.config));
-  } catch (error) {
-    if (error instanceof DriverError) throw refuse(error.message);
-    throw error;
-  }
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    await driver.testConnection(signal);
-  } catch (error) {
-    if (error instanceof DriverError) throw refuse(error.message);
-    if (signal.aborted) {
-      throw refuse(`The connection test timed out after ${deps.config.connectTimeoutSeconds} seconds.`);
-    }
-    throw error;
-  } finally {
-    await driver.close();
-  }
-}
-
 export function registerDatabaseRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/api/database', async (_request, reply) => {
     const rows = (await listDatabases(deps.appDb)).sort(compareDatabases);
@@ -109,7 +56,7 @@ export function registerDatabaseRoutes(app: FastifyInstance, deps: AppDeps): voi
 
   app.post('/api/database', async (request, reply) => {
     const input = validateDatabaseInput(bodyObject(request.body));
-    await testConnection(deps, input);
+    await testConnection(deps, input.engine, input.details);
     const { database } = await registerDatabase(
       deps.appDb,
       input,

@@ -5,11 +5,24 @@ import type { AppDeps } from '../app.ts';
 import { HttpError, sanitize } from '../errors.ts';
 import { batcherOf } from '../jobs/enqueue-batcher.ts';
 import type { EnqueueRequest, EnqueueResult, JobView } from '../jobs/queue.ts';
-import { waitForJob } from '../jobs/wait.ts';
+import { JobGone, waitForJob } from '../jobs/wait.ts';
+import { notFound } from './replies.ts';
+
+/** The answer of a request whose job was cancelled because its database was deleted. */
+export const SYNC_CANCELLED = 'Sync failed: the database was deleted and its sync cancelled.';
+
+function isForeignKeyViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
 
 export async function queueJob(deps: AppDeps, request: EnqueueRequest): Promise<EnqueueResult> {
   // Concurrent requests for one database share an enqueue transaction; the answer still follows the commit.
-  const result = await batcherOf(deps.appDb).enqueue(request);
+  const result = await batcherOf(deps.appDb).enqueue(request).catch((error: unknown) => {
+    // The database was deleted between the request's lookup and its enqueue (DELETE /api/database/:id).
+    if (isForeignKeyViolation(error)) throw notFound();
+    throw error;
+  });
   if (result.kind === 'enqueued') deps.workers.wake();
   return result;
 }
@@ -42,6 +55,10 @@ export async function awaitJob(
       timeoutMs: deps.config.notifyWaitSeconds * 1000,
       signal: gone.signal,
       ...(deps.events ? { events: deps.events } : {}),
+    }).catch((error: unknown) => {
+      // Only DELETE /api/database/:id removes a job that a request was given (jobs/cancel.ts).
+      if (error instanceof JobGone) throw new HttpError(500, { message: SYNC_CANCELLED }, 'json');
+      throw error;
     });
     if (outcome.kind === 'timeout') {
       throw new HttpError(504, { message: 'Sync is still running.', job_id: jobId }, 'json');

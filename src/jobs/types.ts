@@ -95,3 +95,9 @@ export class JobInterrupted extends Error {
 export class JobDeadlineExceeded extends Error {
   override readonly name = 'JobDeadlineExceeded';
 }
+
+/**
+ * The abort reason of a job whose database was deleted (DELETE /api/database/:id): its row is gone, so nothing is
+ * handed on; it stops at once on the deleting instance, and at its next heartbeat or fenced write on any other.
+ */
+export class JobCancelled extends JobInterrupted {}

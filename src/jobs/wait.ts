@@ -21,6 +21,17 @@ export class JobEvents {
   }
 }
 
+/** The job (or the job its chain led to) has no row: it never existed, or its database was deleted (cancel.ts). */
+export class JobGone extends Error {
+  override readonly name = 'JobGone';
+  readonly jobId: number;
+
+  constructor(jobId: number) {
+    super(`job ${jobId} does not exist`);
+    this.jobId = jobId;
+  }
+}
+
 export type WaitOutcome =
   | { readonly kind: 'finished'; readonly status: 'succeeded' | 'failed'; readonly job: JobView }
   | { readonly kind: 'timeout'; readonly jobId: number };
@@ -65,7 +76,7 @@ function finishedStatus(end: JobView): 'succeeded' | 'failed' | null {
 
 /**
  * Waits until the job (through its retried_as chain) is terminal, or `timeoutMs` passed: the job then goes on.
- * Rejects when the job does not exist, and with the signal's reason when the signal aborts.
+ * Rejects with JobGone when the job does not exist (any more), and with the signal's reason when the signal aborts.
  */
 export async function waitForJob(appDb: AppDb, jobId: number, options: WaitOptions): Promise<WaitOutcome> {
   const { signal, events } = options;
@@ -86,7 +97,7 @@ export async function waitForJob(appDb: AppDb, jobId: number, options: WaitOptio
       signal?.throwIfAborted();
       pending = false;
       const end = await followChain(appDb, current, watched);
-      if (!end) throw new Error(`job ${current} does not exist`);
+      if (!end) throw new JobGone(current);
       current = end.id;
       const status = finishedStatus(end);
       if (status !== null) return { kind: 'finished', status, job: end };

@@ -16,7 +16,7 @@ import {
   sweepExpiredLeases,
   type JobView,
 } from './queue.ts';
-import { JobDeadlineExceeded, JobInterrupted, type JobOutcome, type JobRunner, type RunningJob } from './types.ts';
+import { JobCancelled, JobDeadlineExceeded, JobInterrupted, type JobOutcome, type JobRunner, type RunningJob } from './types.ts';
 import { JobEvents } from './wait.ts';
 
 const IDLE_POLL_MS = 2000;
@@ -85,6 +85,11 @@ export class WorkerPool {
   /** Idle workers claim at once (an enqueue on this instance). */
   wake(): void {
     for (const wake of [...this.#idle]) wake();
+  }
+
+  /** Stops this instance's runs of these jobs at once, without handing them on (their rows were deleted). */
+  cancel(jobIds: readonly number[], reason: JobCancelled): void {
+    for (const id of jobIds) this.#active.get(id)?.controller.abort(reason);
   }
 
   /**
@@ -191,6 +196,7 @@ export class WorkerPool {
       if (interruption) {
         const handedOn = await interruptOwnedJob(appDb, job.id, owner, interruption.message, outcome?.result ?? null);
         if (handedOn) log.warn({ retried_as: handedOn.retriedAs, reason: interruption.message }, 'job interrupted');
+        else if (interruption instanceof JobCancelled) log.info({ reason: interruption.message }, 'job cancelled');
         else log.warn({ reason: interruption.message }, 'job lost its lease; another instance carries it on');
       } else {
         const completion = outcome
