@@ -16,7 +16,9 @@ import { registerFieldRoutes } from './http/field-routes.ts';
 import { createGate } from './http/gate.ts';
 import { registerHealthRoutes } from './http/health-routes.ts';
 import { registerJobRoutes } from './http/job-routes.ts';
+import { registerMetricsRoutes } from './http/metrics-routes.ts';
 import { registerNotifyRoutes } from './http/notify-routes.ts';
+import { registerProbeRoutes } from './http/probe-routes.ts';
 import { ROUTE_NOT_FOUND, sendText } from './http/replies.ts';
 import { registerTableRoutes } from './http/table-routes.ts';
 import { registerTaskRoutes } from './http/task-routes.ts';
@@ -25,6 +27,7 @@ import { registerUiRoutes } from './http/ui-routes.ts';
 import type { JobCancelled } from './jobs/types.ts';
 import type { JobEvents } from './jobs/wait.ts';
 import type { Logger } from './logger.ts';
+import { Metrics } from './metrics/metrics.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -36,6 +39,8 @@ export interface AppDeps {
   readonly events?: JobEvents;
   /** /api/health answers 503 until this is true (default: always true). */
   readonly isReady?: () => boolean;
+  /** The instance's metrics (the service passes one with process metrics; default: a fresh one without). */
+  readonly metrics?: Metrics;
 }
 
 // The longest id Node lets through in a request line; longer ids must still reach the handler (404 "Not found.").
@@ -63,6 +68,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler(async (request, reply) => gate(request, reply) ?? sendText(reply, 404, ROUTE_NOT_FOUND));
 
   registerHealthRoutes(app, deps.isReady ?? (() => true));
+  registerProbeRoutes(app, deps.appDb, deps.isReady ?? (() => true));
+  registerMetricsRoutes(app, deps.metrics ?? new Metrics(deps.appDb, { defaultMetrics: false }));
   registerNotifyRoutes(app, deps);
   registerDatabaseRoutes(app, deps);
   registerDatabaseActionRoutes(app, deps);

@@ -1,4 +1,5 @@
 // One pino logger for the process. Key headers are redacted wherever they appear (notify-api section 2.5).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -17,8 +18,36 @@ export const REDACT_PATHS = [
   'password',
 ];
 
+/** The job a log line is written for: every line written while a job runs carries these keys. */
+export interface JobLogFields {
+  readonly job_id: number;
+  readonly database_id: number;
+  phase: string | null;
+}
+
+const jobLog = new AsyncLocalStorage<JobLogFields>();
+
+/** Runs `fn` with every log line it writes (through any logger of createLogger) tagged with the job's keys. */
+export function runWithJobLog<T>(fields: Omit<JobLogFields, 'phase'>, fn: () => T): T {
+  return jobLog.run({ ...fields, phase: null }, fn);
+}
+
+/** The phase the current job's log lines carry from now on. */
+export function setJobLogPhase(phase: string | null): void {
+  const fields = jobLog.getStore();
+  if (fields) fields.phase = phase;
+}
+
+function jobLogMixin(): object {
+  return jobLog.getStore() ?? {};
+}
+
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
-  const config = { level: options.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '***' } };
+  const config = {
+    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '***' },
+    mixin: jobLogMixin,
+  };
   return options.destination ? pino(config, options.destination) : pino(config);
 }
 

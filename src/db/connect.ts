@@ -31,6 +31,8 @@ export interface AppDb {
   /** The application database's clock, as an SQL expression of the timestamp column type. */
   now(): RawBuilder<string>;
   close(): Promise<void>;
+  /** Connection pool counts (PostgreSQL only; SQLite has its one connection). */
+  readonly poolStats?: () => { total: number; idle: number; waiting: number; max: number };
 }
 
 export type AppDbOptions =
@@ -117,6 +119,7 @@ function openPostgres(connectionString: string, max: number): AppDb {
     // completion committed could record a start earlier than that completion's end. The instant of the write keeps
     // one database's job intervals ordered as their commits are.
     now: () => sql<string>`clock_timestamp()`,
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
     async close() {
       if (closed) return;
       closed = true;

@@ -7,6 +7,7 @@ import { parseJson } from '../db/schema.ts';
 import { sanitize } from '../errors.ts';
 import type { Changeset, Plan } from '../jobs/types.ts';
 import { reportJob, type JobReport, type ReportedStatus } from '../jobs/wait.ts';
+import { jobDeliveries } from '../webhooks/outbox.ts';
 import { notFound, sendJson } from './replies.ts';
 import { jobTasks, type TaskObject } from './task-routes.ts';
 import { ROUTE_ID, routeIdOf } from './validation.ts';
@@ -57,6 +58,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: AppDeps): void {
       const password = parseJson<Record<string, unknown>>(database?.details, {}).password;
       if (typeof password === 'string' && password !== '') secrets.push(password);
     }
-    return sendJson(reply, 200, jobObject(report, steps, secrets));
+    const object = jobObject(report, steps, secrets);
+    // Extension: only when change webhooks are configured, the job's deliveries (README, departures from the spec).
+    if (deps.config.webhookUrls.length === 0) return sendJson(reply, 200, object);
+    return sendJson(reply, 200, { ...object, webhook_deliveries: await jobDeliveries(deps.appDb, report.job.id) });
   });
 }

@@ -356,12 +356,16 @@ export interface Completion {
   readonly failStartedTasks?: boolean;
 }
 
-/** Writes the terminal state, only while `owner` holds the job's lease. False when the lease was lost. */
+/**
+ * Writes the terminal state, only while `owner` holds the job's lease. False when the lease was lost. `alsoWrite` runs
+ * in the same transaction once the state is written (the change webhooks' outbox).
+ */
 export async function completeJob(
   appDb: AppDb,
   jobId: number,
   owner: string,
   completion: Completion,
+  alsoWrite?: (trx: Transaction<AppSchema>) => Promise<void>,
 ): Promise<boolean> {
   return await appDb.db.transaction().execute(async (trx) => {
     const result = await trx
@@ -382,6 +386,7 @@ export async function completeJob(
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return false;
     if (completion.failStartedTasks) await closeStartedTasks(appDb, trx, jobId, 'failed');
+    await alsoWrite?.(trx);
     return true;
   });
 }

@@ -7,13 +7,14 @@ import type { Config } from '../config.ts';
 import type { AppDb } from '../db/connect.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { sanitize } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { runWithJobLog, type Logger } from '../logger.ts';
 import {
   claimJob,
   completeJob,
   interruptOwnedJob,
   renewLease,
   sweepExpiredLeases,
+  type Completion,
   type JobView,
 } from './queue.ts';
 import { JobCancelled, JobDeadlineExceeded, JobInterrupted, type JobOutcome, type JobRunner, type RunningJob } from './types.ts';
@@ -32,6 +33,17 @@ export interface WorkerPoolOptions {
   readonly runner: JobRunner;
   readonly events?: JobEvents;
   readonly instanceId?: string;
+  readonly observer?: JobObserver;
+}
+
+/** What else follows the pool's jobs: metrics, job summaries, change webhooks. */
+export interface JobObserver {
+  /** Runs in the transaction that records a job's end (succeeded or failed). */
+  completing?(trx: Transaction<AppSchema>, job: JobView, completion: Completion): Promise<void>;
+  /** After a job's end was recorded; not awaited, must not throw. */
+  ended?(job: JobView, completion: Completion, durationMs: number): void;
+  /** Running jobs whose lease expired, handed back to the queue by this instance's sweeper. */
+  leasesTakenOver?(count: number): void;
 }
 
 interface ActiveJob {
@@ -51,6 +63,7 @@ export class WorkerPool {
   readonly #config: Config;
   readonly #logger: Logger;
   readonly #runner: JobRunner;
+  readonly #observer: JobObserver;
   readonly #active = new Map<number, ActiveJob>();
   readonly #idle = new Set<() => void>();
   #state: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
@@ -67,6 +80,7 @@ export class WorkerPool {
     this.#config = options.config;
     this.#logger = options.logger;
     this.#runner = options.runner;
+    this.#observer = options.observer ?? {};
     this.events = options.events ?? new JobEvents();
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   }
@@ -152,8 +166,13 @@ export class WorkerPool {
     });
   }
 
-  /** Runs one claimed job to its recorded end; never throws. */
-  async #run(job: JobView): Promise<void> {
+  /** Runs one claimed job to its recorded end, its log lines tagged with its ids; never throws. */
+  #run(job: JobView): Promise<void> {
+    return runWithJobLog({ job_id: job.id, database_id: job.databaseId }, () => this.#runTagged(job));
+  }
+
+  async #runTagged(job: JobView): Promise<void> {
+    const startedMs = performance.now();
     const appDb = this.#appDb;
     const owner = this.instanceId;
     const ttl = this.#config.leaseTtlSeconds;
@@ -211,8 +230,11 @@ export class WorkerPool {
               result: null,
               failStartedTasks: true,
             };
-        if (await completeJob(appDb, job.id, owner, completion)) {
+        const completing = this.#observer.completing?.bind(this.#observer);
+        const alsoWrite = completing && ((trx: Transaction<AppSchema>) => completing(trx, job, completion));
+        if (await completeJob(appDb, job.id, owner, completion, alsoWrite)) {
           log.info({ state: completion.state, error: completion.error }, 'job finished');
+          this.#observer.ended?.(job, completion, performance.now() - startedMs);
         } else {
           log.warn({ state: completion.state }, 'job lost its lease before its end was recorded');
         }
@@ -253,6 +275,7 @@ export class WorkerPool {
           this.#logger.warn({ job_id: jobId, retried_as: retriedAs }, 'job interrupted: lease expired');
           this.events.notify(jobId);
         }
+        if (swept.length > 0) this.#observer.leasesTakenOver?.(swept.length);
         if (swept.some((s) => s.retriedAs !== null)) this.wake();
       } catch (error) {
         this.#logger.error({ err: messageOf(error) }, 'sweeping expired leases failed');

@@ -8,6 +8,7 @@ import type { DriverCapabilities, WarehouseDriver } from '../drivers/driver.ts';
 import { JobInterrupted, type RunningJob } from '../jobs/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ChangesetBuilder } from './changeset.ts';
+import type { JobProgress } from './progress.ts';
 import { throwIfAborted } from './errors.ts';
 
 export interface SyncContext {
@@ -23,6 +24,8 @@ export interface SyncContext {
   /** `auto-cruft-columns` of the database settings. */
   readonly cruftColumnPatterns: readonly RegExp[];
   readonly changes: ChangesetBuilder;
+  /** The job's progress (phase, step, tables done), written to sync_job.progress at most once per second. */
+  readonly progress?: JobProgress;
 }
 
 /**

@@ -74,6 +74,7 @@ export async function runPhase<S extends string>(
       notRun.push(step);
       continue;
     }
+    ctx.progress?.step(spec.phase, step);
     const row = await history.start(step, operation.id);
     ctx.logger.info({ job_id: ctx.job.id, db_id: ctx.databaseId, step }, `${step} started`);
     const report = spec.report?.(step) ?? new StepReport();

@@ -29,6 +29,7 @@ import type { Logger } from '../logger.ts';
 import { runAnalyzePhase } from './analyze/analyze-phase.ts';
 import { ChangesetBuilder } from './changeset.ts';
 import { fencedWrite, type SyncContext } from './context.ts';
+import { JobProgress } from './progress.ts';
 import { SCANNING_DISABLED, scopeDetail, triggerSources, type PhaseOutcome } from './phase.ts';
 import { errorInfo, type ErrorInfo } from './errors.ts';
 import { runFieldValuesPhase } from './field-values/field-values-phase.ts';
@@ -111,6 +112,7 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
   /** The driver's query count when this job got it (a kept driver counted its earlier jobs' queries too). */
   let queriesBefore = 0;
   let reusable = false;
+  const progress = new JobProgress(appDb, job.id);
   try {
     let ctx: SyncContext;
     try {
@@ -134,6 +136,7 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
         cruftTablePatterns: cruftTables.patterns,
         cruftColumnPatterns: cruftColumns.patterns,
         changes,
+        progress,
       };
     } catch (thrown) {
       if (thrown instanceof JobInterrupted) throw thrown;
@@ -185,6 +188,7 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
     reusable = error === null && !job.signal.aborted;
     return outcome(error === null ? 'succeeded' : 'failed', error, { phases, operations, new_tables: newTables });
   } finally {
+    progress.close();
     const closing = driver && deps.drivers ? deps.drivers.release(job.databaseId, driver, reusable) : driver?.close();
     await closing?.catch((closeError: unknown) => {
       logger.warn({ job_id: job.id, err: errorInfo(closeError) }, 'closing the warehouse driver failed');

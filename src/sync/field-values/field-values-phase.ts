@@ -87,6 +87,7 @@ async function updateFieldValues(
   report.set('deferred', plan.deferred);
   for (const [index, table] of plan.tables.entries()) {
     throwIfAborted(ctx.job.signal);
+    ctx.progress?.tables(index, plan.tables.length);
     const [first] = table.fields;
     const ref: TableRef = { schema: first.tableSchema, name: first.tableName };
     const read = await readDistinct(ctx, report, ref, table.fields);
