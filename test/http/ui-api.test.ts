@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claimJob, completeJob, enqueue } from '../../src/jobs/queue.ts';
-import { nextFireOf } from '../../src/http/ui-api-routes.ts';
+import fc from 'fast-check';
+import { compareTables } from '../../src/catalog/api-objects.ts';
+import { nextFireOf, sortTables } from '../../src/http/ui-api-routes.ts';
 import { A, K, PASSWORD, assertJson, assertText, harness, type Harness } from './harness.ts';
 
 const EMPTY = { created: [], reactivated: [], retired: [], renamed: [], 'type-changed': [] };
@@ -175,4 +177,22 @@ test('jobs and job: recent jobs newest first; one job as GET /api/notify/job/:id
   assert.ok(!failed.error.includes(PASSWORD), failed.error);
   assert.deepEqual(failed.changes.fields.created, ['public.foo.added']);
   assertText(await get(h, '/api/ui/job/424242'), 404, 'Not found.');
+});
+
+test('the page order of tables is the metadata order, surrogates and private-use characters included', () => {
+  const text = fc.string({ unit: fc.constantFrom('a', 'B', '_', '\u00e9', '\ue000', '\uffff', '\ud83d\ude00'), maxLength: 4 });
+  const key = fc.record({ id: fc.integer({ min: 1, max: 50 }), schema: fc.option(text), name: text });
+  fc.assert(
+    fc.property(fc.array(key, { maxLength: 30 }), (tables) => {
+      assert.deepEqual(sortTables([...tables]), [...tables].sort(compareTables));
+    }),
+  );
+  // Without surrogates the fast path runs: U+FFFF after U+E000 after é, as code points say.
+  const plain = [
+    { id: 1, schema: null, name: '\uffff' },
+    { id: 2, schema: null, name: '\ue000' },
+    { id: 3, schema: 'a', name: 'x' },
+    { id: 4, schema: null, name: '\u00e9' },
+  ];
+  assert.deepEqual(sortTables(plain).map((t) => t.id), [4, 2, 1, 3]);
 });
