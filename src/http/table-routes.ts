@@ -55,7 +55,9 @@ export const TABLE_EDIT: Readonly<Record<string, EditKey>> = {
 };
 
 /** PUT /api/table: the same keys and `ids`, except field_order (not declared by Metabase's bulk route). */
-export const { field_order: _fieldOrder, ...BULK_EDIT } = TABLE_EDIT;
+export const BULK_EDIT: Readonly<Record<string, EditKey>> = Object.fromEntries(
+  Object.entries(TABLE_EDIT).filter(([key]) => key !== 'field_order'),
+);
 
 /** A table-scoped schema sync, then analysis of that table (what Metabase's sync-table! does). */
 const tablePlan = (id: number): Plan => ({ metadata: { tables: [id] }, analyze: { tables: [id] } });

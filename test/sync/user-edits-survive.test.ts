@@ -8,6 +8,7 @@ import { editTables } from '../../src/catalog/table-edits.ts';
 import type { Plan } from '../../src/jobs/types.ts';
 import { createTestDatabase, execSql } from '../support/postgres.ts';
 import { createHarness, type Harness } from './support.ts';
+import { sql } from 'kysely';
 
 const FULL: Plan = { metadata: { database: true }, analyze: { database: true }, field_values: { database: true } };
 
@@ -105,5 +106,47 @@ describe('user edits survive full syncs (PostgreSQL warehouse)', () => {
     const [status] = await h.fields(table.id);
     assert.equal(status.semantic_type, 'type/Category');
     assert.equal(status.has_field_values, 'auto-list');
+  });
+});
+
+describe('an API edit concurrent with another write of the row (PostgreSQL application database)', () => {
+  test('the edit waits for the transaction holding the row (FOR UPDATE), then reads and extends its user_set', async () => {
+    const pg = await createHarness('postgres');
+    try {
+      const dbId = await pg.addDatabase('postgres', { host: 'unused', dbname: 'x', user: 'u' });
+      const { id } = await pg.appDb.db
+        .insertInto('metabase_table')
+        .values({ db_id: dbId, name: 'orders', display_name: 'Orders' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const batch = pg.appDb.db.transaction().execute(async (trx) => {
+        await sql`SELECT id FROM metabase_table WHERE id = ${id} FOR UPDATE`.execute(trx);
+        locked();
+        await held;
+        await trx.updateTable('metabase_table').set({ caveats: 'another edit', user_set: '["caveats"]' }).where('id', '=', id).execute();
+      });
+      await isLocked;
+      let edited = false;
+      const edit = editTables(pg.appDb, [id], { display_name: 'Curated', description: 'from the user' }).then((r) => {
+        edited = true;
+        return r;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(edited, false, 'the edit waits for the batch');
+      release();
+      await batch;
+      await edit;
+      const row = await pg.appDb.db.selectFrom('metabase_table').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(row.description, 'from the user');
+      assert.equal(row.display_name, 'Curated');
+      assert.equal(row.caveats, 'another edit');
+      assert.equal(row.user_set, '["caveats","description","display_name"]', 'neither edit lost from the overlay');
+    } finally {
+      await pg.close();
+    }
   });
 });
