@@ -60,6 +60,7 @@ const SERVER_KEYS = (port: number): DetailKey[] => [
   { key: 'user', kind: 'non-blank' },
   { key: 'password', kind: 'string' },
   { key: 'ssl', kind: 'boolean', default: false },
+  { key: 'ssl-mode', kind: 'string' },
 ];
 
 const SCHEMA_FILTER_KEYS: DetailKey[] = [
@@ -71,8 +72,8 @@ const FILE_KEYS: DetailKey[] = [{ key: 'db', kind: 'non-blank' }];
 
 /** The details keys of each engine, in the order they are stored (notify-api.md section 6.3). */
 export const DETAIL_KEYS: Readonly<Record<Engine, readonly DetailKey[]>> = {
-  postgres: [...SERVER_KEYS(5432), ...SCHEMA_FILTER_KEYS],
-  mysql: [...SERVER_KEYS(3306), { key: 'additional-options', kind: 'string' }],
+  postgres: [...SERVER_KEYS(5432), { key: 'ssl-root-cert', kind: 'string' }, ...SCHEMA_FILTER_KEYS],
+  mysql: [...SERVER_KEYS(3306), { key: 'ssl-ca', kind: 'string' }, { key: 'additional-options', kind: 'string' }],
   sqlite: FILE_KEYS,
   duckdb: [...FILE_KEYS, ...SCHEMA_FILTER_KEYS, { key: 'enable-external-access', kind: 'boolean' }],
 };

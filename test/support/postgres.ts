@@ -34,7 +34,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<PgServer> {
+/** `extraOptions`: more server settings (`-c name=value …`), e.g. TLS for the driver's TLS tests. */
+export async function startPostgres(extraOptions = ''): Promise<PgServer> {
   const root = mkdtempSync(join(tmpdir(), 'catalog-sync-pg-'));
   const dataDir = join(root, 'data');
   const asRoot = process.getuid?.() === 0;
@@ -54,7 +55,7 @@ export async function startPostgres(): Promise<PgServer> {
   if (asRoot) execFileSync('chown', ['postgres', pwFile]);
   run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=md5', `--pwfile=${pwFile}`, '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c max_locks_per_transaction=256`;
+  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c max_locks_per_transaction=256 ${extraOptions}`;
   run('pg_ctl', ['-D', dataDir, '-o', options, '-l', join(root, 'log'), '-w', 'start']);
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   return {

@@ -21,6 +21,7 @@ import {
   type FieldSummary,
 } from '../driver.ts';
 import { fieldSummaryQuery } from './mysql-summary.ts';
+import { mysqlTlsOptions, readTls, type TlsSettings } from '../tls.ts';
 import { sanitize } from '../../errors.ts';
 import {
   SERVER_FACTS_QUERY,
@@ -69,7 +70,7 @@ export interface MysqlDetails {
   readonly dbname: string;
   readonly user: string;
   readonly password: string | undefined;
-  readonly ssl: boolean;
+  readonly tls: TlsSettings;
   readonly options: AdditionalOptions;
 }
 
@@ -81,14 +82,14 @@ export function readMysqlDetails(details: Readonly<Record<string, unknown>>): My
     dbname: String(details.dbname),
     user: String(details.user),
     password: typeof details.password === 'string' ? details.password : undefined,
-    ssl: details.ssl === true,
+    tls: readTls('mysql', details),
     options: parseAdditionalOptions(details['additional-options']),
   });
 }
 
 /**
- * One session's client settings. An absent password is sent as empty; ssl is encrypted without verifying the
- * certificate, as in Metabase; LOAD DATA LOCAL is refused, so a server can never ask for a local file.
+ * One session's client settings. An absent password is sent as empty; TLS as the details ask (tls.ts: verified
+ * unless the mode says otherwise); LOAD DATA LOCAL is refused, so a server can never ask for a local file.
  */
 export function mysqlConnectionConfig(details: MysqlDetails, connectTimeoutMs: number): ConnectionOptions {
   return {
@@ -97,7 +98,7 @@ export function mysqlConnectionConfig(details: MysqlDetails, connectTimeoutMs: n
     database: details.dbname,
     user: details.user,
     password: details.password ?? '',
-    ssl: details.ssl ? { rejectUnauthorized: false } : undefined,
+    ssl: mysqlTlsOptions(details.tls),
     connectTimeout: connectTimeoutMs,
     supportBigNumbers: true,
     multipleStatements: false,

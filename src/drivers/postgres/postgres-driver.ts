@@ -20,6 +20,7 @@ import {
   type FieldSummary,
 } from '../driver.ts';
 import { fieldSummaryQuery } from './postgres-summary.ts';
+import { readTls, tlsOptions, type TlsSettings } from '../tls.ts';
 import { sanitize } from '../../errors.ts';
 import {
   columnsQuery,
@@ -70,7 +71,7 @@ export interface PostgresDetails {
   readonly dbname: string;
   readonly user: string;
   readonly password: string | undefined;
-  readonly ssl: boolean;
+  readonly tls: TlsSettings;
   readonly schemaFilter: SchemaFilter | null;
 }
 
@@ -82,15 +83,15 @@ export function readPostgresDetails(details: Readonly<Record<string, unknown>>):
     dbname: String(details.dbname),
     user: String(details.user),
     password: typeof details.password === 'string' ? details.password : undefined,
-    ssl: details.ssl === true,
+    tls: readTls('postgres', details),
     schemaFilter: parseSchemaFilter(details['schema-filters-type'], details['schema-filters-patterns']),
   });
 }
 
 /**
  * One session's client settings. Session settings travel as startup parameters so that they cost no statement; an
- * explicit empty password keeps pg from falling back to PGPASSWORD or ~/.pgpass; ssl is sslmode=require, as in
- * Metabase (encrypted, certificate not verified). `sessionOptions` adds `-c` settings (the data sessions').
+ * explicit empty password keeps pg from falling back to PGPASSWORD or ~/.pgpass; TLS as the details ask (tls.ts:
+ * verified unless the mode says otherwise). `sessionOptions` adds `-c` settings (the data sessions').
  */
 export function postgresClientConfig(
   details: PostgresDetails,
@@ -103,7 +104,7 @@ export function postgresClientConfig(
     database: details.dbname,
     user: details.user,
     password: details.password ?? '',
-    ssl: details.ssl ? { rejectUnauthorized: false } : false,
+    ssl: tlsOptions(details.tls),
     application_name: 'catalog-sync',
     options: ['-c default_transaction_read_only=on', ...(sessionOptions ? [sessionOptions] : [])].join(' '),
     lock_timeout: LOCK_TIMEOUT_MS,

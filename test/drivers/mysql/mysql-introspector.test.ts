@@ -200,7 +200,8 @@ describe('mappers', () => {
 describe('details, sessions and errors', () => {
   test('details get their defaults; additional-options are parsed', () => {
     assert.deepEqual(readMysqlDetails({ host: 'db', dbname: 'w', user: 'u' }), {
-      host: 'db', port: 3306, dbname: 'w', user: 'u', password: undefined, ssl: false, options: { tinyInt1isBit: true },
+      host: 'db', port: 3306, dbname: 'w', user: 'u', password: undefined, tls: { level: 'off', ca: undefined },
+      options: { tinyInt1isBit: true },
     });
     const details = readMysqlDetails({ host: 'db', port: '3307', dbname: 'w', user: 'u', password: 'p', ssl: true,
       'additional-options': 'tinyInt1isBit=false' });
@@ -208,7 +209,7 @@ describe('details, sessions and errors', () => {
     assert.equal(details.options.tinyInt1isBit, false);
     const config = mysqlConnectionConfig(details, 1234);
     assert.equal(config.connectTimeout, 1234);
-    assert.deepEqual(config.ssl, { rejectUnauthorized: false });
+    assert.deepEqual(config.ssl, { rejectUnauthorized: true, verifyIdentity: true });
     assert.deepEqual(config.flags, ['-LOCAL_FILES']);
     assert.equal(config.multipleStatements, false);
     assert.equal(mysqlConnectionConfig(readMysqlDetails({ host: 'db', dbname: 'w', user: 'u' }), 1).password, '');

@@ -41,7 +41,7 @@ describe('details, session settings and version parsing', () => {
       dbname: 'w',
       user: 'u',
       password: undefined,
-      ssl: false,
+      tls: { level: 'off', ca: undefined },
       schemaFilter: { mode: 'inclusion', likePatterns: ['a%'] },
     });
     assert.equal(readPostgresDetails({ host: 'db', port: '6543', dbname: 'w', user: 'u', ssl: true }).port, 6543);
@@ -54,7 +54,7 @@ describe('details, session settings and version parsing', () => {
     assert.equal(config.lock_timeout, 10_000);
     assert.equal(config.statement_timeout, 1234);
     assert.equal(config.password, '');
-    assert.deepEqual(config.ssl, { rejectUnauthorized: false });
+    assert.deepEqual(config.ssl, { rejectUnauthorized: true });
   });
 
   test('server_version is reduced to its leading version number', () => {

@@ -1,0 +1,132 @@
+// Verified warehouse TLS (issue 10) against a real PostgreSQL server with TLS on, whose certificate (for `localhost`)
+// is signed by a CA made here with openssl: a wrong CA is refused, the right one accepted; verify-full also checks the
+// host name; `require` encrypts without verifying only when asked for; `ssl: true` alone verifies everything.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { DriverError, type DriverOptions } from '../../../src/drivers/driver.ts';
+import { createPostgresDriver } from '../../../src/drivers/postgres/postgres-driver.ts';
+import { startPostgres, type PgServer } from '../../support/postgres.ts';
+import { rejection } from '../../support/drivers.ts';
+
+const OPTIONS: DriverOptions = {
+  connectTimeoutMs: 10_000,
+  catalogQueryTimeoutMs: 10_000,
+  sampleQueryTimeoutMs: 10_000,
+  fieldValuesQueryTimeoutMs: 10_000,
+};
+
+let dir: string;
+let server: PgServer;
+let rightCa: string;
+let wrongCa: string;
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+}
+
+/** A CA (key and self-signed certificate) named `name` in the test folder. */
+function makeCa(name: string): string {
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
+    '-keyout', `${name}.key`, '-out', `${name}.crt`);
+  return readFileSync(join(dir, `${name}.crt`), 'utf8');
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'catalog-sync-tls-'));
+  chmodSync(dir, 0o755);
+  rightCa = makeCa('right-ca');
+  wrongCa = makeCa('wrong-ca');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'right-ca.crt', '-CAkey', 'right-ca.key', '-CAcreateserial',
+    '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
+  chmodSync(join(dir, 'server.key'), 0o600);
+  if (process.getuid?.() === 0) {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
+    chownSync(join(dir, 'server.key'), id('-u'), id('-g'));
+  }
+  server = await startPostgres(
+    `-c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`,
+  );
+});
+
+after(() => {
+  server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function details(host: string, tls: Record<string, unknown>): Record<string, unknown> {
+  return { host, port: server.port, dbname: 'postgres', user: 'postgres', password: 'postgres', ...tls };
+}
+
+async function connects(host: string, tls: Record<string, unknown>): Promise<void> {
+  const driver = createPostgresDriver(details(host, tls), OPTIONS);
+  try {
+    await driver.testConnection(AbortSignal.timeout(10_000));
+  } finally {
+    await driver.close();
+  }
+}
+
+async function refused(host: string, tls: Record<string, unknown>, reason: RegExp): Promise<void> {
+  const driver = createPostgresDriver(details(host, tls), OPTIONS);
+  try {
+    const error = await rejection(driver.testConnection(AbortSignal.timeout(10_000)));
+    assert.match(error.message, reason);
+  } finally {
+    await driver.close();
+  }
+}
+
+const UNTRUSTED = /certificate|self[- ]signed/i;
+
+describe('PostgreSQL warehouse TLS', () => {
+  test('the server has TLS on, and a session through it is encrypted', async () => {
+    const client = new pg.Client({ ...details('127.0.0.1', {}), database: 'postgres', ssl: { ca: rightCa, checkServerIdentity: () => undefined } });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+      assert.equal(rows[0].ssl, true);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('ssl: true alone verifies chain and host name (system CAs do not know this one)', async () => {
+    await refused('localhost', { ssl: true }, UNTRUSTED);
+    await refused('localhost', { ssl: true, 'ssl-root-cert': wrongCa }, UNTRUSTED);
+    await refused('127.0.0.1', { ssl: true, 'ssl-root-cert': rightCa }, /IP: 127\.0\.0\.1 is not in the cert's list|altnames|Hostname/i);
+    await connects('localhost', { ssl: true, 'ssl-root-cert': rightCa });
+  });
+
+  test('verify-ca: the right CA is accepted, a wrong one refused; the host name is not checked', async () => {
+    await refused('127.0.0.1', { 'ssl-mode': 'verify-ca', 'ssl-root-cert': wrongCa }, UNTRUSTED);
+    await connects('127.0.0.1', { 'ssl-mode': 'verify-ca', 'ssl-root-cert': rightCa });
+  });
+
+  test('verify-full: a host name mismatch is refused even with the right CA', async () => {
+    await refused('127.0.0.1', { 'ssl-mode': 'verify-full', 'ssl-root-cert': rightCa }, /127\.0\.0\.1|altnames|Hostname/i);
+    await connects('localhost', { 'ssl-mode': 'verify-full', 'ssl-root-cert': rightCa });
+  });
+
+  test('require (asked for explicitly) encrypts without verifying; disable does not encrypt', async () => {
+    await connects('127.0.0.1', { ssl: true, 'ssl-mode': 'require', 'ssl-root-cert': wrongCa });
+    await connects('127.0.0.1', { 'ssl-mode': 'disable' });
+  });
+
+  test('an unknown mode or a certificate that is not PEM text is refused before connecting', () => {
+    for (const tls of [{ 'ssl-mode': 'verify-everything' }, { 'ssl-mode': 'verify-full', 'ssl-root-cert': '/etc/ssl/ca.pem' }]) {
+      assert.throws(() => createPostgresDriver(details('localhost', tls), OPTIONS), (error: unknown) => {
+        assert.ok(error instanceof DriverError);
+        assert.equal(error.code, 'CONNECTION_FAILED');
+        assert.match(error.message, /ssl-mode|ssl-root-cert/);
+        return true;
+      });
+    }
+  });
+});
