@@ -14,6 +14,7 @@ import { RetentionTimer } from './jobs/retention.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { WorkerPool } from './jobs/worker-pool.ts';
 import type { Logger } from './logger.ts';
+import { createOperations, type Operations } from './ops/operations.ts';
 import { registerSampleDatabase } from './sample/register-sample.ts';
 import { createJobRunner } from './sync/run-job.ts';
 
@@ -40,7 +41,7 @@ export async function startService(
   let appDb: AppDb | null = null;
   let workers: WorkerPool | null = null;
   let drivers: DriverCache | null = null;
-  let timers: readonly (Scheduler | RetentionTimer)[] = [];
+  let timers: readonly (Scheduler | RetentionTimer | Operations)[] = [];
   let app: FastifyInstance | null = null;
   try {
     appDb = openAppDb(
@@ -54,7 +55,9 @@ export async function startService(
     await verifyEncryptionKey(appDb, codec);
     await registerSampleDatabase({ appDb, config, logger });
     drivers = new DriverCache();
-    workers = new WorkerPool({ appDb, config, logger, runner: createJobRunner({ appDb, config, logger, drivers }) });
+    const operations = createOperations({ appDb, config, logger });
+    const runner = createJobRunner({ appDb, config, logger, drivers });
+    workers = new WorkerPool({ appDb, config, logger, runner, observer: operations.observer });
     workers.start();
     const pool = workers;
     const retention = new RetentionTimer({ appDb, logger, maxTaskHistoryRows: config.taskHistoryMaxRows });
@@ -62,9 +65,10 @@ export async function startService(
     timers = config.disableScheduler
       ? [retention]
       : [new Scheduler({ appDb, logger, wake: () => pool.wake() }), retention];
+    timers = [...timers, operations];
     for (const timer of timers) timer.start();
     // Built once migrations ran: this process never serves /api/health's 503 "initializing" (notify-api 6.0).
-    app = buildApp({ config, appDb, logger, workers, events: workers.events });
+    app = buildApp({ config, appDb, logger, workers, events: workers.events, metrics: operations.metrics });
     let url: string | null = null;
     if (options.listen) {
       await app.listen({ host: config.host, port: config.port });
@@ -73,6 +77,7 @@ export async function startService(
     } else {
       await app.ready();
     }
+    await operations.listen();
     return createService(app, appDb, workers, drivers, timers, url, lock, logger);
   } catch (error) {
     await app?.close().catch(() => undefined);
@@ -90,7 +95,7 @@ function createService(
   appDb: AppDb,
   workers: WorkerPool,
   drivers: DriverCache,
-  timers: readonly (Scheduler | RetentionTimer)[],
+  timers: readonly (Scheduler | RetentionTimer | Operations)[],
   url: string | null,
   lock: SqliteLock | null,
   logger: Logger,
