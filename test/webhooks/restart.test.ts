@@ -1,5 +1,5 @@
 // A delivery survives a kill -9 of the service between its failed attempts: real `catalog-sync serve` processes on
-// one SQLite application database; the receiver fails the first two attempts, the process is killed after the
+// one application database (SQLite or PostgreSQL, test/support/app-db.ts); the receiver fails the first two attempts, the process is killed after the
 // second, and the restarted process delivers the third with the same delivery id and body.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import SQLite from 'better-sqlite3';
 import { verifySignature } from '../../src/webhooks/signature.ts';
+import { createTestAppDb } from '../support/app-db.ts';
 import { lastFirst, startInstance } from '../multi-instance/support.ts';
 import { eventually, startReceiver } from './receiver.ts';
 
@@ -20,8 +20,12 @@ test('kill -9 between failed attempts loses no delivery', async (t) => {
   cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
   const receiver = await startReceiver(2);
   cleanup.after(() => receiver.close());
+  const testDb = await createTestAppDb(dir);
+  cleanup.after(() => testDb.drop());
+  const appDb = testDb.open();
+  cleanup.after(() => appDb.close());
   const env = {
-    MB_DB_FILE: join(dir, 'app.db'),
+    ...testDb.env,
     MB_LOAD_SAMPLE_CONTENT: 'true',
     MB_SYNC_WEBHOOK_URLS: receiver.url,
     MB_SYNC_WEBHOOK_SECRET: SECRET,
@@ -32,15 +36,8 @@ test('kill -9 between failed attempts loses no delivery', async (t) => {
   await sleep(300); // the second failure is recorded
   await first.kill9();
   assert.equal(receiver.received.length, 2);
-  const row = () => {
-    const db = new SQLite(env.MB_DB_FILE, { readonly: true });
-    try {
-      return db.prepare('SELECT state, attempts FROM webhook_delivery').all() as { state: string; attempts: number }[];
-    } finally {
-      db.close();
-    }
-  };
-  assert.deepEqual(row(), [{ state: 'pending', attempts: 2 }]);
+  const row = () => appDb.db.selectFrom('webhook_delivery').select(['state', 'attempts']).execute();
+  assert.deepEqual(await row(), [{ state: 'pending', attempts: 2 }]);
 
   await startInstance(cleanup, 'second', env);
   await eventually(() => (receiver.received.length >= 3 ? true : undefined));
@@ -49,8 +46,8 @@ test('kill -9 between failed attempts loses no delivery', async (t) => {
   assert.equal(new Set(attempts.map((a) => a.headers['x-catalog-sync-delivery'])).size, 1);
   assert.equal(new Set(attempts.map((a) => a.body)).size, 1);
   for (const a of attempts) assert.ok(verifySignature(SECRET, a.body, a.headers['x-catalog-sync-signature'] as string));
-  await eventually(() => (row()[0]?.state === 'delivered' ? true : undefined));
-  assert.deepEqual(row(), [{ state: 'delivered', attempts: 3 }]);
+  await eventually(async () => ((await row())[0]?.state === 'delivered' ? true : undefined));
+  assert.deepEqual(await row(), [{ state: 'delivered', attempts: 3 }]);
   await sleep(1500);
   assert.equal(receiver.received.length, 3, 'nothing is sent again once delivered');
 });
