@@ -5,14 +5,21 @@
 //   npm run bench                          # 100 and 1,000 tables on both engines (quick profile)
 //   npm run bench -- 100 1000 10000        # any sizes
 //   npm run bench -- mysql 1000            # one engine: postgres or mysql
+//   npm run bench -- postgres 1000 app=postgres   # one application database: app=sqlite or app=postgres
+//   npm run bench -- compare 1000 10000    # peers side by side on the same PostgreSQL warehouse
 //
-// Uses TEST_PG_URL and TEST_MYSQL_URL when set, otherwise starts ephemeral servers (test/support/postgres.ts and
-// test/support/mariadb.ts).
+// Uses BENCH_PG_URL (or TEST_PG_URL) and TEST_MYSQL_URL when set, otherwise starts ephemeral servers
+// (test/support/postgres.ts and test/support/mariadb.ts). PostgreSQL warehouses are kept between runs on that server
+// (bench/warehouses.ts keptWarehouse); the PostgreSQL application database is a fresh database on it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInspector } from '@directus/schema';
+import knex from 'knex';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
-import { openAppDb } from '../src/db/connect.ts';
+import type { AppDb, AppDbKind } from '../src/db/connect.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createDriver } from '../src/drivers/registry.ts';
 import type { WarehouseDriver } from '../src/drivers/driver.ts';
@@ -29,8 +36,9 @@ import {
   startMariaDb,
   type MariaDbServer,
 } from '../test/support/mariadb.ts';
-import { createTestDatabase, execSql, startPostgres, type PgServer } from '../test/support/postgres.ts';
-import { COLUMNS, warehouseDdl } from './warehouses.ts';
+import { createTestAppDb, type TestAppDb } from '../test/support/app-db.ts';
+import { startPostgres, type PgServer } from '../test/support/postgres.ts';
+import { COLUMNS, keptWarehouse } from './warehouses.ts';
 
 
 type BenchEngine = 'postgres' | 'mysql';
@@ -55,7 +63,7 @@ function mysqlWarehouseDdl(tables: number): string[] {
   return statements;
 }
 
-/** A fresh warehouse database of n tables on the engine's test server; drop() removes it. */
+/** A warehouse of n tables on the engine's test server (PostgreSQL: kept between runs); drop() removes a MariaDB one. */
 async function createWarehouse(
   engine: BenchEngine,
   tables: number,
@@ -65,14 +73,13 @@ async function createWarehouse(
     await execMysql(warehouse.url, ...mysqlWarehouseDdl(tables));
     return { details: warehouse.details, drop: () => dropMysqlDatabase(warehouse.name) };
   }
-  const warehouse = await createTestDatabase('bench');
-  for (const ddl of warehouseDdl(tables)) await execSql(warehouse.url, ddl);
-  await execSql(warehouse.url, 'ANALYZE');
+  const warehouse = await keptWarehouse(process.env.TEST_PG_URL as string, tables);
   return { details: warehouse.details, drop: async () => undefined };
 }
 
 interface Measurement {
   readonly engine: BenchEngine;
+  readonly appDb: AppDbKind;
   readonly tables: number;
   readonly floorMs: number;
   readonly floorQueries: number;
@@ -80,6 +87,20 @@ interface Measurement {
   readonly coldQueries: number;
   readonly warmMs: number;
   readonly warmQueries: number;
+  readonly coldSteps: string;
+  readonly warmSteps: string;
+}
+
+/** The job's step rows as `step duration ms`, in order: where a sync's time goes. */
+async function stepDurations(appDb: AppDb, jobId: number): Promise<string> {
+  const rows = await appDb.db
+    .selectFrom('task_history')
+    .select(['task', 'duration'])
+    .where('job_id', '=', jobId)
+    .where('parent_id', 'is not', null)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => `${r.task.replace(/^sync-/, '')} ${r.duration}`).join(', ');
 }
 
 async function drain<T>(iterable: AsyncIterable<T>): Promise<number> {
@@ -88,10 +109,11 @@ async function drain<T>(iterable: AsyncIterable<T>): Promise<number> {
   return n;
 }
 
-async function measure(engine: BenchEngine, tables: number): Promise<Measurement> {
+async function measure(engine: BenchEngine, tables: number, appKind: AppDbKind): Promise<Measurement> {
   const warehouse = await createWarehouse(engine, tables);
   const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-bench-'));
-  const config = loadConfig({ MB_DB_FILE: join(dir, 'app.db') });
+  const testAppDb: TestAppDb = await createTestAppDb(dir, appKind);
+  const config = loadConfig({ ...testAppDb.env });
   const options = { connectTimeoutMs: 15_000, catalogQueryTimeoutMs: 300_000, sampleQueryTimeoutMs: 30_000, fieldValuesQueryTimeoutMs: 30_000 };
   try {
     // Floor: the four listings through the same driver, read to the end, nothing written.
@@ -109,7 +131,7 @@ async function measure(engine: BenchEngine, tables: number): Promise<Measurement
     const floorQueries = floorDriver.queryCount - connectQueries;
     await floorDriver.close();
 
-    const appDb = openAppDb({ kind: 'sqlite', file: config.dbFile });
+    const appDb = testAppDb.open();
     await migrate(appDb);
     const database = await appDb.db
       .insertInto('metabase_database')
@@ -132,7 +154,7 @@ async function measure(engine: BenchEngine, tables: number): Promise<Measurement
     const workers = new WorkerPool({ appDb, config, logger, runner });
     workers.start();
     const plan: Plan = { metadata: { database: true } };
-    const run = async (): Promise<{ ms: number; queries: number }> => {
+    const run = async (): Promise<{ ms: number; queries: number; steps: string }> => {
       const start = performance.now();
       const trigger = { source: 'admin', at: new Date().toISOString() } as const;
       const queued = await enqueue(appDb, { databaseId: database.id, plan, priority: 10, trigger });
@@ -141,26 +163,98 @@ async function measure(engine: BenchEngine, tables: number): Promise<Measurement
       const outcome = await waitForJob(appDb, queued.jobId, { timeoutMs: 3_600_000, events: workers.events });
       const ms = performance.now() - start;
       if (outcome.kind !== 'finished' || outcome.status !== 'succeeded') throw new Error('bench sync failed');
-      return { ms, queries: drivers.at(-1)?.queryCount ?? -1 };
+      return { ms, queries: drivers.at(-1)?.queryCount ?? -1, steps: await stepDurations(appDb, queued.jobId) };
     };
     const cold = await run();
     const warm = await run();
     await workers.stop();
     await appDb.close();
-    return { engine, tables, floorMs, floorQueries, coldMs: cold.ms, coldQueries: cold.queries, warmMs: warm.ms, warmQueries: warm.queries };
+    return {
+      engine,
+      appDb: appKind,
+      tables,
+      floorMs,
+      floorQueries,
+      coldMs: cold.ms,
+      coldQueries: cold.queries,
+      coldSteps: cold.steps,
+      warmMs: warm.ms,
+      warmQueries: warm.queries,
+      warmSteps: warm.steps,
+    };
   } finally {
+    await testAppDb.drop();
     rmSync(dir, { recursive: true, force: true });
     await warehouse.drop();
   }
 }
 
+/** Seconds of a peer's read-only introspection of the warehouse, its connection opened before the clock starts. */
+async function peerSeconds(details: Record<string, unknown>): Promise<{ directus: number; kysely: number }> {
+  const connection = {
+    host: details.host as string,
+    port: details.port as number,
+    database: details.dbname as string,
+    user: details.user as string,
+    password: details.password as string,
+  };
+  const knexDb = knex({ client: 'pg', connection, pool: { min: 1, max: 1 } });
+  let directus: number;
+  try {
+    await knexDb.raw('SELECT 1');
+    const inspector = createInspector(knexDb);
+    const start = performance.now();
+    await inspector.overview();
+    await inspector.foreignKeys();
+    directus = (performance.now() - start) / 1000;
+  } finally {
+    await knexDb.destroy();
+  }
+  const kyselyDb = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ ...connection, max: 1 }) }) });
+  try {
+    await sql`SELECT 1`.execute(kyselyDb);
+    const start = performance.now();
+    await kyselyDb.introspection.getTables();
+    return { directus, kysely: (performance.now() - start) / 1000 };
+  } finally {
+    await kyselyDb.destroy();
+  }
+}
+
+/**
+ * `npm run bench -- compare [sizes]`: on the same PostgreSQL warehouse in one run, the floor, this service's cold
+ * and no-change sync (SQLite application database), Directus' `@directus/schema` overview plus foreign keys, and
+ * Kysely's introspector (tables and columns).
+ */
+async function compare(sizes: readonly number[]): Promise<void> {
+  const rows: string[] = [];
+  for (const tables of sizes) {
+    const own = await measure('postgres', tables, 'sqlite');
+    const warehouse = await keptWarehouse(process.env.TEST_PG_URL as string, tables);
+    const peers = await peerSeconds(warehouse.details);
+    const floor = own.floorMs / 1000;
+    const cell = (seconds: number) => `${seconds.toFixed(2)} s (${(seconds / floor).toFixed(2)}×)`;
+    rows.push(
+      `| ${tables.toLocaleString('en-US')} | ${floor.toFixed(2)} s | ${cell(own.coldMs / 1000)} | ${cell(own.warmMs / 1000)} | ` +
+        `${cell(peers.directus)} | ${cell(peers.kysely)} |`,
+    );
+  }
+  console.log('PostgreSQL warehouse; in brackets the ratio to the floor of the same run');
+  console.log('| tables | floor (4 listings) | this service: cold sync | no-change sync | @directus/schema overview + foreign keys | Kysely introspector getTables |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+}
+
 const args = process.argv.slice(2);
 const sizes = args.map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const chosen = args.filter((a): a is BenchEngine => a === 'postgres' || a === 'mysql');
-const engines: BenchEngine[] = chosen.length ? chosen : ['postgres', 'mysql'];
+const engines: BenchEngine[] = chosen.length ? chosen : args.includes('compare') ? ['postgres'] : ['postgres', 'mysql'];
+const chosenApps = args.flatMap((a) => (a === 'app=sqlite' ? ['sqlite' as const] : a === 'app=postgres' ? ['postgres' as const] : []));
+const appKinds: AppDbKind[] = chosenApps.length ? chosenApps : ['sqlite', 'postgres'];
 let server: PgServer | undefined;
 let mariadb: MariaDbServer | undefined;
-if (engines.includes('postgres') && !process.env.TEST_PG_URL) {
+if (process.env.BENCH_PG_URL) process.env.TEST_PG_URL ??= process.env.BENCH_PG_URL;
+if ((engines.includes('postgres') || appKinds.includes('postgres')) && !process.env.TEST_PG_URL) {
   server = await startPostgres();
   process.env.TEST_PG_URL = server.url;
 }
@@ -168,19 +262,28 @@ if (engines.includes('mysql') && !process.env.TEST_MYSQL_URL) {
   mariadb = await startMariaDb();
   process.env.TEST_MYSQL_URL = mariadb.url;
 }
-try {
+async function measureAll(): Promise<void> {
   const rows: Measurement[] = [];
   for (const engine of engines) {
-    for (const tables of sizes.length ? sizes : [100, 1000]) rows.push(await measure(engine, tables));
+    for (const tables of sizes.length ? sizes : [100, 1000]) {
+      for (const appKind of appKinds) rows.push(await measure(engine, tables, appKind));
+    }
   }
-  const names: Record<BenchEngine, string> = { postgres: 'PostgreSQL', mysql: 'MariaDB' };
+  const names: Record<BenchEngine | AppDbKind, string> = { postgres: 'PostgreSQL', mysql: 'MariaDB', sqlite: 'SQLite' };
   console.log(`${COLUMNS + 1}-22 columns per table, one PK, one index and one FK per table`);
-  console.log('| warehouse | tables | warehouse queries (cold sync) | (no-change sync) | floor (4 listings) | cold sync | ratio to floor | no-change sync | ratio to floor |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| warehouse | application database | tables | warehouse queries (cold sync) | (no-change sync) | floor (4 listings) | cold sync | ratio to floor | no-change sync | ratio to floor |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   for (const r of rows) {
-    const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    console.log(`| ${names[r.engine]} | ${r.tables} | ${r.coldQueries} | ${r.warmQueries} | ${f(r.floorMs)} (${r.floorQueries} queries) | ${f(r.coldMs)} | ${(r.coldMs / r.floorMs).toFixed(2)}× | ${f(r.warmMs)} | ${(r.warmMs / r.floorMs).toFixed(2)}× |`);
+    console.log(`| ${names[r.engine]} | ${names[r.appDb]} | ${r.tables} | ${r.coldQueries} | ${r.warmQueries} | ${f(r.floorMs)} (${r.floorQueries} queries) | ${f(r.coldMs)} | ${(r.coldMs / r.floorMs).toFixed(2)}× | ${f(r.warmMs)} | ${(r.warmMs / r.floorMs).toFixed(2)}× |`);
   }
+  console.log('\nstep durations (ms), cold / no-change:');
+  for (const r of rows) console.log(`${names[r.engine]} ${names[r.appDb]} ${r.tables}: ${r.coldSteps} / ${r.warmSteps}`);
+}
+
+try {
+  if (args.includes('compare')) await compare(sizes.length ? sizes : [1000, 10_000]);
+  else await measureAll();
 } finally {
   server?.stop();
   mariadb?.stop();

@@ -5,7 +5,8 @@ import type { AppDbKind } from '../db/connect.ts';
 import { toBool, type AppSchema } from '../db/schema.ts';
 import type { FieldChanges, NewFieldValues, StoredField } from './fields.ts';
 import type { FkChanges, FkField } from './foreign-keys.ts';
-import { chunks, insertChunkSize } from './table-rows.ts';
+import { insertRows, updateRowsById } from './bulk-write.ts';
+import { chunks } from './table-rows.ts';
 import { parseUserSet } from './user-set.ts';
 
 type Db = Kysely<AppSchema>;
@@ -102,24 +103,17 @@ function unpackField(v: readonly unknown[]): StoredField {
 }
 
 /** Multi-row inserts of at most 500 rows (fewer for wide rows). */
-export async function insertFields(db: Db, rows: readonly NewFieldValues[]): Promise<void> {
-  if (rows.length === 0) return;
-  for (const chunk of chunks(rows, insertChunkSize(Object.keys(rows[0]).length))) {
-    await db.insertInto('metabase_field').values(chunk).execute();
-  }
+export async function insertFields(db: Db, kind: AppDbKind, rows: readonly NewFieldValues[]): Promise<void> {
+  await insertRows(db, kind, 'metabase_field', rows);
 }
 
-export async function updateField(
+/** Updates fields by id, each with its own changes, in as few statements as their shapes allow. */
+export async function updateFields(
   db: Db,
-  id: number,
-  changes: FieldChanges | FkChanges,
-  now: RawBuilder<string>,
+  kind: AppDbKind,
+  updates: readonly { readonly id: number; readonly changes: FieldChanges | FkChanges }[],
 ): Promise<void> {
-  await db
-    .updateTable('metabase_field')
-    .set({ ...changes, updated_at: now })
-    .where('id', '=', id)
-    .execute();
+  await updateRowsById(db, kind, 'metabase_field', updates);
 }
 
 export async function retireFields(db: Db, ids: readonly number[], now: RawBuilder<string>): Promise<void> {

@@ -1,20 +1,14 @@
 // Repository functions for metabase_table rows used by sync (db or transaction first). Reads are bulk (one SELECT per
 // batch); writes are multi-row INSERTs and updates by id. `forUpdate` locks the rows on PostgreSQL (2.2).
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { AppDbKind } from '../db/connect.ts';
 import type { TableRef } from '../drivers/driver.ts';
+import { insertRows, updateRowsById } from './bulk-write.ts';
 import { parseJson, toBool, type AppSchema } from '../db/schema.ts';
 import type { NewTableValues, StoredTable, TableChanges } from './tables.ts';
 import { parseUserSet } from './user-set.ts';
 
 type Db = Kysely<AppSchema>;
-
-/** SQLite binds at most 32,766 parameters per statement; rows × columns must stay below it. */
-const MAX_PARAMETERS = 32_000;
-
-/** At most 500 rows per INSERT, fewer when the rows are wide (3.1). */
-export function insertChunkSize(columns: number): number {
-  return Math.max(1, Math.min(500, Math.floor(MAX_PARAMETERS / Math.max(1, columns))));
-}
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -113,18 +107,33 @@ export async function selectTablesByIds(
   return rows.map(toStoredTable);
 }
 
-/** Every table of the database, with the columns of the rename and retire passes. */
-export async function selectTableIdentities(
-  db: Db,
-  dbId: number,
-): Promise<{ id: number; schema: string | null; name: string; active: boolean; database_object_id: string | null }[]> {
-  const rows = await db
-    .selectFrom('metabase_table')
-    .select(['id', 'schema', 'name', 'active', 'database_object_id'])
-    .where('db_id', '=', dbId)
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => ({ ...r, active: toBool(r.active) }));
+export interface TableIdentity {
+  readonly id: number;
+  readonly schema: string | null;
+  readonly name: string;
+  readonly active: boolean;
+  readonly database_object_id: string | null;
+}
+
+/**
+ * Every table of the database with the columns of the rename and retire passes, read in pages of `pageSize` by id
+ * (keyset), so that a caller that keeps only some of them never holds the whole catalog.
+ */
+export async function* streamTableIdentities(db: Db, dbId: number, pageSize = 5000): AsyncGenerator<TableIdentity> {
+  let after = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('metabase_table')
+      .select(['id', 'schema', 'name', 'active', 'database_object_id'])
+      .where('db_id', '=', dbId)
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(pageSize)
+      .execute();
+    for (const r of rows) yield { ...r, active: toBool(r.active) };
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1].id;
+  }
 }
 
 /** Synced tables (active, visibility_type NULL): the database-level set of sync-fields, sync-fks, sync-indexes. */
@@ -170,15 +179,10 @@ export async function selectActiveTables(
 /** Multi-row inserts of at most 500 rows; returns the new ids with their identities, in insertion order. */
 export async function insertTables(
   db: Db,
+  kind: AppDbKind,
   rows: readonly NewTableValues[],
 ): Promise<{ id: number; schema: string | null; name: string }[]> {
-  const out: { id: number; schema: string | null; name: string }[] = [];
-  if (rows.length === 0) return out;
-  for (const chunk of chunks(rows, insertChunkSize(Object.keys(rows[0]).length))) {
-    const inserted = await db.insertInto('metabase_table').values(chunk).returning(['id', 'schema', 'name']).execute();
-    out.push(...inserted);
-  }
-  return out;
+  return insertRows(db, kind, 'metabase_table', rows, ['id', 'schema', 'name']);
 }
 
 export async function updateTable(db: Db, id: number, changes: TableChanges, now: RawBuilder<string>): Promise<void> {
@@ -204,19 +208,14 @@ export async function selectTablesJson(
     .execute();
 }
 
-/** Rewrites `database_foreign_keys` or `database_indexes` of one table. */
-export async function setTableJson(
+/** Rewrites `database_foreign_keys` or `database_indexes` of the given tables, one statement per 500. */
+export async function setTablesJson(
   db: Db,
-  id: number,
+  kind: AppDbKind,
   column: 'database_foreign_keys' | 'database_indexes',
-  json: string,
-  now: RawBuilder<string>,
+  rows: readonly { readonly id: number; readonly json: string }[],
 ): Promise<void> {
-  await db
-    .updateTable('metabase_table')
-    .set({ [column]: json, updated_at: now })
-    .where('id', '=', id)
-    .execute();
+  await updateRowsById(db, kind, 'metabase_table', rows.map((r) => ({ id: r.id, changes: { [column]: r.json } })));
 }
 
 /** Sets `database_foreign_keys` to `[]` on the listed tables where it is not empty yet; returns how many changed. */

@@ -7,8 +7,9 @@ import {
   insertFields,
   retireFields,
   selectFieldsByTables,
-  updateField,
+  updateFields,
 } from '../catalog/field-rows.ts';
+import type { RowUpdate } from '../catalog/bulk-write.ts';
 import {
   diffField,
   matchFields,
@@ -63,14 +64,17 @@ export function streamScopes(tables: readonly PhaseTable[] | null): Scope[] {
   }));
 }
 
-/** Reconciles one table's reported columns with its stored fields, writing inside `trx`. */
+/**
+ * Reconciles one table's reported columns with its stored fields, writing inside `trx`; updates and inserts are
+ * collected for the batch's bulk statements (updates first, so that a renamed field frees its name for a new one).
+ */
 async function reconcileTable(
   ctx: SyncContext,
   trx: Transaction<AppSchema>,
   group: Group,
   stored: readonly StoredField[],
   byObjectId: boolean,
-  inserts: NewFieldValues[],
+  writes: { readonly updates: RowUpdate[]; readonly inserts: NewFieldValues[] },
 ): Promise<TableFieldResult> {
   const { table } = group;
   const rules: FieldRules = {
@@ -93,7 +97,7 @@ async function reconcileTable(
   const valuesToDelete: number[] = [];
   for (const { reported, stored: row } of matching.matched) {
     const diff = diffField(row, reported, rules);
-    if (Object.keys(diff.changes).length > 0) await updateField(trx, row.id, diff.changes, ctx.appDb.now());
+    if (Object.keys(diff.changes).length > 0) writes.updates.push({ id: row.id, changes: diff.changes });
     if (diff.deleteFieldValues) valuesToDelete.push(row.id);
     if (diff.reactivated) {
       counts.reactivated++;
@@ -114,7 +118,7 @@ async function reconcileTable(
   }
   await deleteFieldValues(trx, valuesToDelete);
   for (const field of matching.created) {
-    inserts.push(newFieldValues(table.id, field, rules));
+    writes.inserts.push(newFieldValues(table.id, field, rules));
     counts.created++;
     changes.push({ kind: 'created', entry: name(field.name) });
   }
@@ -164,13 +168,14 @@ export async function syncFields(
           if (list) list.push(field);
           else byTable.set(field.table_id, [field]);
         }
-        const inserts: NewFieldValues[] = [];
+        const writes = { updates: [] as RowUpdate[], inserts: [] as NewFieldValues[] };
         const out: TableFieldResult[] = [];
         for (const group of items) {
           const byObjectId = ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(group.table.id);
-          out.push(await reconcileTable(ctx, trx, group, byTable.get(group.table.id) ?? [], byObjectId, inserts));
+          out.push(await reconcileTable(ctx, trx, group, byTable.get(group.table.id) ?? [], byObjectId, writes));
         }
-        await insertFields(trx, inserts);
+        await updateFields(trx, ctx.appDb.kind, writes.updates);
+        await insertFields(trx, ctx.appDb.kind, writes.inserts);
         return out;
       },
       (group, error) => {

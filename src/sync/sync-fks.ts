@@ -2,7 +2,8 @@
 // targets resolved among the active tables; marking per batch; clearing of vanished FKs and emptying of
 // `database_foreign_keys` only after a complete listing, and only for source tables in scope.
 import type { Transaction } from 'kysely';
-import { selectFieldsWithFkTarget, selectFkFields, updateField, type FkFieldRow } from '../catalog/field-rows.ts';
+import { selectFieldsWithFkTarget, selectFkFields, updateFields, type FkFieldRow } from '../catalog/field-rows.ts';
+import type { RowUpdate } from '../catalog/bulk-write.ts';
 import {
   alignPairs,
   chooseWinners,
@@ -19,7 +20,7 @@ import {
   chunks,
   emptyForeignKeyJson,
   selectActiveTables,
-  setTableJson,
+  setTablesJson,
 } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { MAX_SCOPE_TABLES, type ForeignKeyMetadata, type TableRef } from '../drivers/driver.ts';
@@ -71,6 +72,8 @@ async function reconcileGroups(
   }
   const fieldById = new Map(fields.map((f) => [f.id, f]));
   const results: GroupResult[] = [];
+  const fieldUpdates: RowUpdate[] = [];
+  const jsonUpdates: { id: number; json: string }[] = [];
   for (const group of groups) {
     const key = identityKey(group.schema, group.name);
     const scoped = inScope.get(key);
@@ -107,18 +110,18 @@ async function reconcileGroups(
       } else if (Object.keys(mark.changes).length === 0) {
         counts.unchanged++;
       } else {
-        await updateField(trx, field.id, mark.changes, ctx.appDb.now());
+        fieldUpdates.push({ id: field.id, changes: mark.changes });
         counts.marked++;
       }
     }
     if (scoped) {
       const json = JSON.stringify(group.constraints.map(foreignKeyJson));
-      if (canonicalJson(source.database_foreign_keys) !== json) {
-        await setTableJson(trx, source.id, 'database_foreign_keys', json, ctx.appDb.now());
-      }
+      if (canonicalJson(source.database_foreign_keys) !== json) jsonUpdates.push({ id: source.id, json });
     }
     results.push({ counts, sourceFieldIds, tableId: scoped ? scoped.id : null });
   }
+  await updateFields(trx, ctx.appDb.kind, fieldUpdates);
+  await setTablesJson(trx, ctx.appDb.kind, 'database_foreign_keys', jsonUpdates);
   return results;
 }
 
@@ -214,17 +217,16 @@ export async function syncForeignKeys(
   for (const chunk of chunks(clearable, MAX_SCOPE_TABLES)) {
     try {
       const cleared = await catalogWrite(ctx, async (trx) => {
-        let n = 0;
+        const updates: RowUpdate[] = [];
         for (const field of await selectFieldsWithFkTarget(trx, chunk.map((t) => t.id), lockRows(ctx))) {
           if (reportedSources.has(field.id)) continue;
           const changes = clearField(field);
-          if (changes === null) continue;
-          await updateField(trx, field.id, changes, ctx.appDb.now());
-          n++;
+          if (changes !== null) updates.push({ id: field.id, changes });
         }
+        await updateFields(trx, ctx.appDb.kind, updates);
         const without = chunk.filter((t) => !tablesWithConstraints.has(t.id)).map((t) => t.id);
         await emptyForeignKeyJson(trx, without, ctx.appDb.now());
-        return n;
+        return updates.length;
       });
       report.add('cleared', cleared);
     } catch (error) {

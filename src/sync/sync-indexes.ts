@@ -1,9 +1,10 @@
 // sync-indexes (sync-engine.md section 3.5): the index listing is collected per table, and only once it completed
-// are `database_indexes` and `database_indexed` written, in batches of 100 tables.
+// are `database_indexes` and `database_indexed` written, in batches of 100 tables. What is held until then is one
+// JSON string per table that has indexes, not the listing's rows.
 import { selectIndexFields, setFieldsIndexed } from '../catalog/field-rows.ts';
 import { indexJson, indexedColumns, type IndexJson } from '../catalog/indexes.ts';
 import { identityKey, qualifiedName } from '../catalog/names.ts';
-import { canonicalJson, chunks, selectTablesJson, setTableJson } from '../catalog/table-rows.ts';
+import { canonicalJson, chunks, selectTablesJson, setTablesJson } from '../catalog/table-rows.ts';
 import { writeBatch } from './batch.ts';
 import { lockRows, type SyncContext } from './context.ts';
 import { errorInfo } from './errors.ts';
@@ -26,18 +27,21 @@ export async function syncIndexes(
     return;
   }
   const byKey = new Map(tables.map((t) => [identityKey(t.schema, t.name), t]));
-  const indexes = new Map<number, IndexJson[]>();
-  const seen = new Set<string>();
+  // Table id → its indexes' JSON elements joined by commas: the stored JSON is `[${elements}]`.
+  const indexes = new Map<number, string>();
+  // The listing is ordered by (schema, table, index name) and a scope chunk never repeats a table: a duplicate is
+  // the row just before, so no set of every index is kept.
+  let previous = '';
   for (const scope of tables.length === 0 ? [] : streamScopes(level === 'database' ? null : tables)) {
     for await (const index of ctx.driver.describeIndexes(scope, ctx.job.signal)) {
       const table = byKey.get(identityKey(index.tableSchema, index.tableName));
       const indexKey = JSON.stringify([index.tableSchema, index.tableName, index.indexName]);
-      if (!table || seen.has(indexKey)) continue;
-      seen.add(indexKey);
+      if (!table || indexKey === previous) continue;
+      previous = indexKey;
       report.add('total-indexes');
-      const list = indexes.get(table.id);
-      if (list) list.push(indexJson(index));
-      else indexes.set(table.id, [indexJson(index)]);
+      const element = JSON.stringify(indexJson(index));
+      const elements = indexes.get(table.id);
+      indexes.set(table.id, elements === undefined ? element : `${elements},${element}`);
     }
   }
   report.set('listing-complete', true);
@@ -50,20 +54,21 @@ export async function syncIndexes(
         const ids = items.map((t) => t.id);
         const storedRows = await selectTablesJson(trx, ids, lockRows(ctx));
         const stored = new Map(storedRows.map((r) => [r.id, r.database_indexes]));
-        const firstColumns = items.flatMap((t) => [...indexedColumns(indexes.get(t.id) ?? [])]);
+        const jsonOf = (id: number) => `[${indexes.get(id) ?? ''}]`;
+        const indexedByTable = new Map(items.map((t) => [t.id, indexedColumns(JSON.parse(jsonOf(t.id)) as IndexJson[])]));
+        const firstColumns = [...indexedByTable.values()].flatMap((names) => [...names]);
         const fields = await selectIndexFields(trx, ids, firstColumns, lockRows(ctx));
         const out = items.map(() => ({ tablesUpdated: 0, marked: [] as number[], unmarked: [] as number[] }));
         const position = new Map(items.map((t, i) => [t.id, i]));
-        const indexedByTable = new Map<number, Set<string>>();
+        const jsonUpdates: { id: number; json: string }[] = [];
         for (const [i, table] of items.entries()) {
-          const list = indexes.get(table.id) ?? [];
-          indexedByTable.set(table.id, indexedColumns(list));
-          const json = JSON.stringify(list);
+          const json = jsonOf(table.id);
           if (stored.has(table.id) && canonicalJson(stored.get(table.id)) !== json) {
-            await setTableJson(trx, table.id, 'database_indexes', json, ctx.appDb.now());
+            jsonUpdates.push({ id: table.id, json });
             out[i].tablesUpdated++;
           }
         }
+        await setTablesJson(trx, ctx.appDb.kind, 'database_indexes', jsonUpdates);
         for (const field of fields) {
           const should = indexedByTable.get(field.table_id)?.has(field.name) ?? false;
           if (should === field.database_indexed) continue;

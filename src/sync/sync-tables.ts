@@ -7,7 +7,8 @@ import {
   chunks,
   insertTables,
   retireTables,
-  selectTableIdentities,
+  streamTableIdentities,
+  type TableIdentity,
   selectTablesByIdentity,
   selectTablesByIds,
   updateTable,
@@ -85,6 +86,7 @@ export async function createTables(
 ): Promise<TableEntry[]> {
   const inserted = await insertTables(
     trx,
+    ctx.appDb.kind,
     tables.map((t) => newTableValues(ctx.databaseId, t, ctx.cruftTablePatterns)),
   );
   const ids = new Map(inserted.map((r) => [identityKey(r.schema, r.name), r.id]));
@@ -193,9 +195,12 @@ export async function syncTables(ctx: SyncContext, report: StepReport, state: Me
   let unmatchedActive: { id: number; schema: string | null; name: string }[] = [];
   let activeTotal = 0;
   if (listingComplete) {
-    const all = await selectTableIdentities(ctx.appDb.db, ctx.databaseId);
-    activeTotal = all.filter((r) => r.active).length;
-    let rest = all.filter((r) => !matchedIds.has(r.id) && !failedKeys.has(identityKey(r.schema, r.name)));
+    // Only the stored tables pass 1 did not match are kept: after a sync with few changes, few rows.
+    let rest: TableIdentity[] = [];
+    for await (const row of streamTableIdentities(ctx.appDb.db, ctx.databaseId)) {
+      if (row.active) activeTotal++;
+      if (!matchedIds.has(row.id) && !failedKeys.has(identityKey(row.schema, row.name))) rest.push(row);
+    }
     const renames: { table: TableMetadata; id: number }[] = [];
     if (ctx.capabilities.stableObjectIds) {
       const byId = matchUnambiguous(pending, rest, (t) => t.objectId, (r) => (r.active ? r.database_object_id : null));
