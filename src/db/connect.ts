@@ -97,6 +97,14 @@ const TIMESTAMPTZ_OID = 1184;
 const TIMESTAMP_OID = 1114;
 const INT8_OID = 20;
 
+/**
+ * Every statement of the PostgreSQL application database ends within 2 minutes (the longest seen is a batch write of
+ * a few thousand rows, well under a second), and a session left idle inside a transaction is ended after 5 minutes,
+ * so that a stuck catalog statement or a forgotten transaction cannot hold locks and connections forever.
+ */
+export const APP_STATEMENT_TIMEOUT_MS = 120_000;
+export const APP_IDLE_IN_TRANSACTION_TIMEOUT_MS = 300_000;
+
 function openPostgres(connectionString: string, max: number): AppDb {
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
@@ -105,7 +113,15 @@ function openPostgres(connectionString: string, max: number): AppDb {
       return pg.types.getTypeParser(oid, format);
     },
   };
-  const pool = new pg.Pool({ connectionString, max, types, connectionTimeoutMillis: 15_000, idleTimeoutMillis: 60_000 });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    types,
+    connectionTimeoutMillis: 15_000,
+    idleTimeoutMillis: 60_000,
+    statement_timeout: APP_STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: APP_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  });
   // A connection killed by the server (restart, terminate) must not crash the process: an idle one is replaced by the
   // pool, and a checked-out one (which pg leaves without an 'error' listener) fails its query, which reports it.
   pool.on('error', () => {});
