@@ -1,6 +1,9 @@
 // Shared steps of the fault suite: jobs followed through GET /api/notify/job/:id (which follows retried_as), and the
 // consistency check of a database's catalog against its PostgreSQL warehouse (sync-engine.md 9: nothing half-written,
 // nothing retired by a failed listing, no duplicate rows).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { AppDb } from '../../src/db/connect.ts';
@@ -111,4 +114,28 @@ export async function catalogViolations(
     GROUP BY f.table_id, f.name, f.parent_id HAVING count(*) > 1`.execute(appDb.db);
   for (const row of fieldDuplicates) out.push(`duplicate field rows for ${row.name}`);
   return out;
+}
+
+/**
+ * Crash and start again the PostgreSQL server behind `url` (a server of test/support/postgres.ts, run by this machine):
+ * `pg_ctl stop -m immediate`, then `pg_ctl restart`, which starts it with the options it last ran with.
+ */
+export async function pgServerControl(url: string): Promise<{ crash(): void; start(): void }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'data_directory'`);
+  await client.end();
+  const dataDir = rows[0]!.setting;
+  const bin = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin']
+    .map((dir) => join(dir, 'pg_ctl'))
+    .find((path) => existsSync(path)) ?? 'pg_ctl';
+  const pgCtl = (args: string[]) => {
+    const argv = [bin, '-D', dataDir, '-w', ...args];
+    if (process.getuid?.() === 0) execFileSync('runuser', ['-u', 'postgres', '--', ...argv], { stdio: 'pipe' });
+    else execFileSync(argv[0]!, argv.slice(1), { stdio: 'pipe' });
+  };
+  return {
+    crash: () => pgCtl(['-m', 'immediate', 'stop']),
+    start: () => pgCtl(['-l', join(dataDir, '..', 'log'), 'restart']),
+  };
 }
