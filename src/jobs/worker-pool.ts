@@ -11,13 +11,21 @@ import { runWithJobLog, type Logger } from '../logger.ts';
 import {
   claimJob,
   completeJob,
+  getJob,
   interruptOwnedJob,
   renewLease,
   sweepExpiredLeases,
   type Completion,
   type JobView,
 } from './queue.ts';
-import { JobCancelled, JobDeadlineExceeded, JobInterrupted, type JobOutcome, type JobRunner, type RunningJob } from './types.ts';
+import {
+  JobCancelled,
+  JobDeadlineExceeded,
+  JobInterrupted,
+  type JobOutcome,
+  type JobRunner,
+  type RunningJob,
+} from './types.ts';
 import { JobEvents } from './wait.ts';
 
 const IDLE_POLL_MS = 2000;
@@ -215,8 +223,10 @@ export class WorkerPool {
       if (interruption) {
         const handedOn = await interruptOwnedJob(appDb, job.id, owner, interruption.message, outcome?.result ?? null);
         if (handedOn) log.warn({ retried_as: handedOn.retriedAs, reason: interruption.message }, 'job interrupted');
-        else if (interruption instanceof JobCancelled) log.info({ reason: interruption.message }, 'job cancelled');
-        else log.warn({ reason: interruption.message }, 'job lost its lease; another instance carries it on');
+        // No row at all: the database was deleted with its jobs (DELETE /api/database/:id), on this or another instance.
+        else if (interruption instanceof JobCancelled || (await getJob(appDb, job.id)) === null) {
+          log.info({ reason: interruption.message }, 'job cancelled: its database was deleted');
+        } else log.warn({ reason: interruption.message }, 'job lost its lease; another instance carries it on');
       } else {
         const completion = outcome
           ? {

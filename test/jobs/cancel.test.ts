@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import pg from 'pg';
 import SQLite from 'better-sqlite3';
 import { buildApp } from '../../src/app.ts';
@@ -15,7 +16,7 @@ import type { AppDb, AppDbKind } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { SYNC_CANCELLED } from '../../src/http/job-requests.ts';
 import { WorkerPool } from '../../src/jobs/worker-pool.ts';
-import { silentLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/logger.ts';
 import { createJobRunner } from '../../src/sync/run-job.ts';
 import { createTestAppDb, dropTestDatabase } from '../support/app-db.ts';
 import { createTestDatabase, execSql } from '../support/postgres.ts';
@@ -71,7 +72,14 @@ async function twoInstances(t: TestContext, kind: AppDbKind, runOn: 'same' | 'ot
     sampleQueryTimeoutSeconds: 120,
     catalogQueryTimeoutSeconds: 120,
   });
-  const logger = silentLogger();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'info', destination: sink });
   const open = (withPool: boolean): Instance => {
     const appDb = testDb.open();
     const pool = withPool
@@ -100,7 +108,7 @@ async function twoInstances(t: TestContext, kind: AppDbKind, runOn: 'same' | 'ot
   });
   a.pool?.start();
   b.pool?.start();
-  return { app, appDb: a.appDb, dir };
+  return { app, appDb: a.appDb, dir, logs };
 }
 
 async function insertDatabase(appDb: AppDb, name: string, engine: string, details: object): Promise<number> {
@@ -167,6 +175,8 @@ for (const kind of APP_DB_KINDS) {
 
         // The job ended: it closed its warehouse session (the blocked query was cancelled, not left waiting).
         await eventually(async () => ((await warehouse.sessions("application_name = 'catalog-sync'")) === 0 ? true : undefined), 10_000, 'the job to close its session');
+        const cancelled = (line: string) => line.includes('job cancelled: its database was deleted');
+        await eventually(async () => (s.logs.some(cancelled) ? true : undefined), 5000, 'the worker to log why it stopped');
         const after = await rowsOf(s.appDb, doomed);
         assert.deepEqual(after, { database: 0, tables: 0, fields: 0, allFields: after.allFields, tasks: 0, jobs: 0 });
         await sleep(1500); // more than a lease TTL: no write of the stopped job arrives late
