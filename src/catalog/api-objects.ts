@@ -92,7 +92,24 @@ export function databaseObject(row: Selectable<DatabaseRow>): DatabaseObject {
   };
 }
 
-export function tableObject(row: Selectable<TableRow>): TableObject {
+/** The columns a Table object is built from (reads that only answer Table objects select just these). */
+export const TABLE_OBJECT_COLUMNS = [
+  'id',
+  'db_id',
+  'schema',
+  'name',
+  'display_name',
+  'description',
+  'entity_type',
+  'visibility_type',
+  'active',
+  'initial_sync_status',
+  'field_order',
+  'created_at',
+  'updated_at',
+] as const;
+
+export function tableObject(row: Pick<Selectable<TableRow>, (typeof TABLE_OBJECT_COLUMNS)[number]>): TableObject {
   return {
     id: row.id,
     db_id: row.db_id,

@@ -3,7 +3,18 @@
 // hydrations (`db`, `pk_field`, `target`, `dimensions`). Pure.
 import type { Selectable } from 'kysely';
 import { parseJson, toBool, type FieldRow, type TableRow } from '../db/schema.ts';
-import { fieldObject, tableObject, type DatabaseObject, type FieldObject, type TableObject } from './api-objects.ts';
+import {
+  fieldObject,
+  TABLE_OBJECT_COLUMNS,
+  tableObject,
+  type DatabaseObject,
+  type FieldObject,
+  type TableObject,
+} from './api-objects.ts';
+
+/** The columns a curated Table object is built from: GET /api/table reads just these. */
+export const CURATED_TABLE_COLUMNS = [...TABLE_OBJECT_COLUMNS, 'caveats', 'points_of_interest'] as const;
+export type CuratedTableRow = Pick<Selectable<TableRow>, (typeof CURATED_TABLE_COLUMNS)[number]>;
 
 export type CuratedTable = Omit<TableObject, 'schema'> & {
   readonly schema: string;
@@ -21,7 +32,7 @@ export type CuratedField = FieldObject & {
   readonly custom_position: number;
 };
 
-export function curatedTable(row: Selectable<TableRow>): CuratedTable {
+export function curatedTable(row: CuratedTableRow): CuratedTable {
   return {
     ...tableObject(row),
     schema: row.schema ?? '',

@@ -3,6 +3,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { AppDb } from '../db/connect.ts';
 import type { FieldRow, TableRow } from '../db/schema.ts';
+import { CURATED_TABLE_COLUMNS, type CuratedTableRow } from './curated-objects.ts';
 import { isStorableId } from './databases.ts';
 
 export const TABLE_BATCH = 1000;
@@ -14,32 +15,31 @@ export function namePrefixPattern(term: string): string {
 
 /**
  * Active tables ordered by name (byte order on both application databases: COLLATE "C" on PostgreSQL, SQLite's
- * binary default), then id, `TABLE_BATCH` rows per query, each batch starting after the last row of the previous.
+ * binary default), then id, `TABLE_BATCH` rows at a time. Only the ordered ids are read at once (one sort, about 8
+ * bytes a table); the rows follow batch by batch through the primary key, only the columns of the Table object, so a
+ * 100,000-table catalog is never held whole and no query sorts it more than once. A table deleted meanwhile is left out.
  */
 export async function* activeTablesByName(
   appDb: AppDb,
   options: { readonly term?: string } = {},
-): AsyncGenerator<Selectable<TableRow>[]> {
+): AsyncGenerator<CuratedTableRow[]> {
   const name = appDb.kind === 'postgres' ? sql`${sql.ref('name')} COLLATE "C"` : sql`${sql.ref('name')}`;
-  let after: { name: string; id: number } | null = null;
-  for (;;) {
-    const cursor: { name: string; id: number } | null = after;
-    const rows: Selectable<TableRow>[] = await appDb.db
-      .selectFrom('metabase_table')
-      .selectAll()
-      .where('active', '=', true)
-      .$if(options.term !== undefined, (qb) =>
-        qb.where(sql<boolean>`lower(${sql.ref('name')}) LIKE ${namePrefixPattern(options.term!)} ESCAPE '\\'`),
-      )
-      .$if(cursor !== null, (qb) => qb.where(sql<boolean>`(${name}, ${sql.ref('id')}) > (${cursor!.name}, ${cursor!.id})`))
-      .orderBy(name)
-      .orderBy('id')
-      .limit(TABLE_BATCH)
-      .execute();
-    if (rows.length > 0) yield rows;
-    if (rows.length < TABLE_BATCH) return;
-    const last: Selectable<TableRow> = rows[rows.length - 1];
-    after = { name: last.name, id: last.id };
+  const ordered = await appDb.db
+    .selectFrom('metabase_table')
+    .select('id')
+    .where('active', '=', true)
+    .$if(options.term !== undefined, (qb) =>
+      qb.where(sql<boolean>`lower(${sql.ref('name')}) LIKE ${namePrefixPattern(options.term!)} ESCAPE '\\'`),
+    )
+    .orderBy(name)
+    .orderBy('id')
+    .execute();
+  for (let i = 0; i < ordered.length; i += TABLE_BATCH) {
+    const ids = ordered.slice(i, i + TABLE_BATCH).map((row) => row.id);
+    const rows = await appDb.db.selectFrom('metabase_table').select(CURATED_TABLE_COLUMNS).where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const batch = ids.flatMap((id) => byId.get(id) ?? []);
+    if (batch.length > 0) yield batch;
   }
 }
 
