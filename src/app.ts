@@ -15,6 +15,7 @@ import { errorHandler } from './http/error-handler.ts';
 import { registerFieldRoutes } from './http/field-routes.ts';
 import { createGate } from './http/gate.ts';
 import { registerHealthRoutes } from './http/health-routes.ts';
+import { registerJobProgressRoutes } from './http/job-progress-routes.ts';
 import { registerJobRoutes } from './http/job-routes.ts';
 import { registerMetricsRoutes } from './http/metrics-routes.ts';
 import { registerNotifyRoutes } from './http/notify-routes.ts';
@@ -81,6 +82,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerFieldRoutes(app, deps);
   registerTableRoutes(app, deps);
   registerJobRoutes(app, deps);
+  registerJobProgressRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerUiApiRoutes(app, deps);
   registerUiRoutes(app);

@@ -7,13 +7,24 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Where the CLI writes; tests pass collectors, the entry point passes the process streams. */
 export interface CliIo {
   readonly env: Env;
+  /** Whether stderr is a terminal: progress lines are then rewritten in place. */
+  readonly tty?: boolean;
   out(text: string): void;
   err(text: string): void;
 }
 
-/** A failure the CLI reports as one line on stderr, exiting with status 1. */
+/** Exit statuses: done, failed (the job, the server or the connection), bad input, timed out waiting. */
+export const EXIT = { done: 0, failed: 1, badInput: 2, timedOut: 3 } as const;
+
+/** A failure the CLI reports as one line on stderr, exiting with `exitCode` (default 1). */
 export class CliError extends Error {
   override readonly name = 'CliError';
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number = EXIT.failed) {
+    super(message);
+    this.exitCode = exitCode;
+  }
 }
 
 export interface ApiAnswer {
@@ -72,7 +83,10 @@ export async function callApi(request: ApiRequest): Promise<ApiAnswer> {
       signal: AbortSignal.timeout(request.timeoutSeconds * 1000),
     });
   } catch (error) {
-    throw new CliError(transportFailure(error, url.origin, request.timeoutSeconds, request.key.value));
+    const name = (error as { name?: unknown }).name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
+    const message = transportFailure(error, url.origin, request.timeoutSeconds, request.key.value);
+    throw new CliError(message, timedOut ? EXIT.timedOut : EXIT.failed);
   }
   const text = await response.text();
   const json = /^application\/([\w.+-]*\+)?json/i.test(response.headers.get('content-type') ?? '');
@@ -93,6 +107,12 @@ function transportFailure(error: unknown, origin: string, timeoutSeconds: number
   const cause = (error as { cause?: unknown }).cause;
   const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
   return sanitize(`cannot reach ${origin}: ${reason}`, [key]);
+}
+
+/** The exit status of a non-2xx answer: bad input for 400, 404 and 413, timed out for 504, failed otherwise. */
+export function failureExit(status: number): number {
+  if (status === 400 || status === 404 || status === 413) return EXIT.badInput;
+  return status === 504 ? EXIT.timedOut : EXIT.failed;
 }
 
 /** One line for a non-2xx answer: the status and the server's message (`HTTP 404: Not found.`). */

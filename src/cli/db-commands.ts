@@ -1,5 +1,5 @@
 // `catalog-sync db add` and `catalog-sync db list`: the management API (notify-api section 6) with MB_ADMIN_API_KEY.
-import { callApi, CliError, failureLine, printJson, requireKey, setting, type CliIo } from './client.ts';
+import { callApi, CliError, failureExit, failureLine, printJson, requireKey, setting, type CliIo } from './client.ts';
 
 export interface ClientOptions {
   readonly url?: string;
@@ -52,7 +52,7 @@ export async function dbAdd(io: CliIo, baseUrl: string, options: DbAddOptions): 
     body,
     timeoutSeconds: options.timeout ?? DEFAULT_TIMEOUT_SECONDS,
   });
-  if (answer.status !== 200) throw new CliError(failureLine(answer));
+  if (answer.status !== 200) throw new CliError(failureLine(answer), failureExit(answer.status));
   printJson(io, answer.body);
   return 0;
 }
@@ -72,7 +72,7 @@ export async function dbList(io: CliIo, baseUrl: string, options: ClientOptions)
     key: requireKey(io.env, 'MB_ADMIN_API_KEY', 'X-API-KEY'),
     timeoutSeconds: options.timeout ?? DEFAULT_TIMEOUT_SECONDS,
   });
-  if (answer.status !== 200) throw new CliError(failureLine(answer));
+  if (answer.status !== 200) throw new CliError(failureLine(answer), failureExit(answer.status));
   const data = (answer.body as { data?: readonly DatabaseSummary[] }).data ?? [];
   const rows = data.map((d) => [String(d.id), d.name, d.engine, d.initial_sync_status]);
   io.out(formatTable(['id', 'name', 'engine', 'initial_sync_status'], rows));

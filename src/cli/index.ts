@@ -4,6 +4,7 @@ import { runCli } from './program.ts';
 
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
+  tty: process.stderr.isTTY === true,
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
 });

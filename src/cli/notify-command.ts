@@ -1,7 +1,9 @@
-// `catalog-sync notify <database>`: the client for ETL scripts (notify-api section 4), with MB_API_KEY. Exits 0 on
-// a 2xx answer and prints it; otherwise prints the server's message on stderr and exits 1.
-import { callApi, CliError, failureLine, printJson, requireKey, setting, type CliIo } from './client.ts';
+// `catalog-sync notify <database>`: the client for ETL scripts (notify-api section 4), with MB_API_KEY. Prints the
+// answer and exits 0; otherwise prints one line on stderr and exits 1 (failed), 2 (bad input) or 3 (timed out).
+// `--wait` follows the job with a progress line (job-follow.ts) and exits with the job's outcome.
+import { callApi, CliError, EXIT, failureExit, failureLine, printJson, requireKey, setting, type CliIo } from './client.ts';
 import type { ClientOptions } from './db-commands.ts';
+import { followJob, jobError } from './job-follow.ts';
 
 export interface NotifyOptions extends ClientOptions {
   readonly tableId?: string;
@@ -27,12 +29,15 @@ export interface NotifyCall {
 /** The request a notify command makes: route, body (given flags only) and whether the server waits. */
 export function notifyCall(database: string, options: NotifyOptions): NotifyCall {
   if (database !== ATTACHED_DWH && !/^[0-9]+$/.test(database)) {
-    throw new CliError(`the database must be an id or ${ATTACHED_DWH}, not "${database}"`);
+    throw new CliError(`the database must be an id or ${ATTACHED_DWH}, not "${database}"`, EXIT.badInput);
   }
   const body: Record<string, unknown> = {};
   if (options.newTable) {
     if (database === ATTACHED_DWH) {
-      throw new CliError(`--new-table is not needed with ${ATTACHED_DWH}: --schema-name and --table-name select it`);
+      throw new CliError(
+        `--new-table is not needed with ${ATTACHED_DWH}: --schema-name and --table-name select it`,
+        EXIT.badInput,
+      );
     }
     if (options.schemaName !== undefined) body.schema_name = options.schemaName;
     if (options.tableName !== undefined) body.table_name = options.tableName;
@@ -57,8 +62,30 @@ export async function notify(io: CliIo, baseUrl: string, database: string, optio
   const timeoutSeconds =
     options.timeout ??
     (call.waits ? (Number.isFinite(waitSeconds) ? waitSeconds : 1800) + WAIT_MARGIN_SECONDS : DEFAULT_TIMEOUT_SECONDS);
-  const answer = await callApi({ baseUrl, method: 'POST', path: call.path, key, body: call.body, timeoutSeconds });
-  if (answer.status < 200 || answer.status > 299) throw new CliError(failureLine(answer));
+  // A database or table sync that waits is sent without waiting and then followed, so its progress can be shown.
+  const follow = call.body['synchronous?'] === true;
+  const { 'synchronous?': _wait, ...asynchronous } = call.body;
+  const body = follow ? asynchronous : call.body;
+  const started = Date.now();
+  const answer = await callApi({
+    baseUrl,
+    method: 'POST',
+    path: call.path,
+    key,
+    body,
+    timeoutSeconds: follow ? DEFAULT_TIMEOUT_SECONDS : timeoutSeconds,
+  });
+  if (answer.status < 200 || answer.status > 299) throw new CliError(failureLine(answer), failureExit(answer.status));
+  if (!follow) {
+    printJson(io, answer.body);
+    return EXIT.done;
+  }
+  const jobId = (answer.body as { job_id: number }).job_id;
+  const remaining = Math.max(1, timeoutSeconds - (Date.now() - started) / 1000);
+  const request = { baseUrl, key, jobId, timeoutSeconds: remaining };
+  if ((await followJob(io, request)) === 'failed') {
+    throw new CliError(`job ${jobId} failed: ${await jobError(request)}`, EXIT.failed);
+  }
   printJson(io, answer.body);
-  return 0;
+  return EXIT.done;
 }

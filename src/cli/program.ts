@@ -1,8 +1,9 @@
 // The `catalog-sync` command line: serve | db add | db list | notify. runCli() returns the exit status instead of
 // exiting, so that tests run it in-process with their own environment and output collectors.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError, defaultBaseUrl, parseSeconds, type CliIo } from './client.ts';
+import { CliError, defaultBaseUrl, EXIT, parseSeconds, type CliIo } from './client.ts';
 import { dbAdd, dbList, type ClientOptions, type DbAddOptions } from './db-commands.ts';
+import { registerJobsCommands } from './jobs-commands.ts';
 import { notify, type NotifyOptions } from './notify-command.ts';
 
 const ENGINES = ['postgres', 'mysql', 'sqlite', 'duckdb'];
@@ -58,13 +59,13 @@ function buildProgram(io: CliIo, done: (status: number) => void): Command {
   clientOptions(
     program
       .command('notify')
-      .description('tell the server that a warehouse changed (MB_API_KEY); prints the answer, exits 1 on failure')
+      .description('tell the server that a warehouse changed (MB_API_KEY); exits 0 done, 1 failed, 2 bad input, 3 timed out')
       .argument('<database>', 'database id, or attached_datawarehouse')
       .option('--table-id <id>', 'sync this table')
       .option('--table-name <name>', 'sync the tables with this name (or, with --new-table, add it)')
       .option('--schema-name <name>', 'schema of --table-name')
       .addOption(new Option('--scan <scan>', 'full (default) or schema (metadata only)').choices(['full', 'schema']))
-      .option('--wait', 'wait until the sync has ended (synchronous)')
+      .option('--wait', 'follow the sync until it ends, with a progress line on stderr')
       .option('--new-table', 'add the new table --schema-name.--table-name and sync it (always waits)'),
   ).action(async (database: string, options: NotifyOptions) =>
     done(await notify(io, baseUrl(options), database, options)),
@@ -75,6 +76,8 @@ function buildProgram(io: CliIo, done: (status: number) => void): Command {
     .description('re-encrypt stored credentials with NEW ("" decrypts them); MB_ENCRYPTION_SECRET_KEY is the old key')
     .argument('<new-key>', 'the new key, at least 16 characters, or ""')
     .action(async (key: string) => done(await (await import('./rotate-key-command.ts')).rotateKey(io, key)));
+
+  registerJobsCommands(program, io, done, clientOptions, baseUrl);
 
   function baseUrl(options: ClientOptions): string {
     return options.url ?? defaultBaseUrl(io.env);
@@ -92,10 +95,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await program.parseAsync([...argv], { from: 'user' });
     return status;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.done : EXIT.badInput;
     if (error instanceof CliError) {
       io.err(`${error.message}\n`);
-      return 1;
+      return error.exitCode;
     }
     throw error;
   }

@@ -189,6 +189,7 @@ export async function syncFields(
       for (const [key, n] of Object.entries(result.counts)) report.add(key, n);
       for (const change of result.changes) ctx.changes.field(change.kind, change.entry);
     }
+    ctx.progress?.tables(state.fieldsSynced.size, tables.length);
   };
 
   let batch: Group[] = [];

@@ -114,21 +114,21 @@ describe('catalog-sync CLI against a running server', () => {
     assert.equal(table.initial_sync_status, 'complete');
   });
 
-  test('an unknown database exits 1 with "Not found."', async () => {
+  test('an unknown database exits 2 (bad input) with "Not found."', async () => {
     const io = collector(env);
-    assert.equal(await runCli(['notify', '999'], io), 1);
+    assert.equal(await runCli(['notify', '999'], io), 2);
     assert.equal(io.stderr, 'HTTP 404: Not found.\n');
     assert.equal(io.stdout, '');
   });
 
-  test('a table the server cannot find as new exits 1 with its message', async () => {
+  test('a table the server cannot find as new exits 2 with its message', async () => {
     const io = collector(env);
     const args = ['notify', '1', '--new-table', '--schema-name', 'main', '--table-name', 'nope'];
-    assert.equal(await runCli(args, io), 1);
+    assert.equal(await runCli(args, io), 2);
     assert.equal(io.stderr, "HTTP 404: Unable to identify table 'main.nope'\n");
   });
 
-  test('a failed sync that was waited for exits 1 with the 500 message', async () => {
+  test('a failed sync that was waited for exits 1 with the job\'s error', async () => {
     const missing = join(dir, 'gone.sqlite');
     const db = new SQLite(missing);
     db.exec('CREATE TABLE t (id INTEGER)');
@@ -140,7 +140,8 @@ describe('catalog-sync CLI against a running server', () => {
     rmSync(missing);
     const io = collector(env);
     assert.equal(await runCli(['notify', String(id), '--wait'], io), 1);
-    assert.match(io.stderr, /^HTTP 500: .+\n$/);
+    assert.match(io.stderr, /^job \d+ failed: Sync failed: .+\n$/m);
+    assert.equal(io.stdout, '');
     assert.ok(!io.stderr.includes(NOTIFY_KEY) && !io.stderr.includes(ADMIN_KEY));
   });
 
@@ -155,7 +156,7 @@ describe('catalog-sync CLI against a running server', () => {
 
   test('validation errors of db add are reported key by key', async () => {
     const io = collector(env);
-    assert.equal(await runCli(['db', 'add', '--name', 'X', '--engine', 'postgres', '--port', 'abc'], io), 1);
+    assert.equal(await runCli(['db', 'add', '--name', 'X', '--engine', 'postgres', '--port', 'abc'], io), 2);
     assert.equal(
       io.stderr,
       'HTTP 400: details.host: value must be a non-blank string.; ' +
