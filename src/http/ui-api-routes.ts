@@ -142,25 +142,33 @@ export function registerUiApiRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/api/ui/databases', async (_request, reply) => {
     const databases = (await listDatabases(appDb)).sort(compareDatabases);
     const now = new Date();
-    const data = [];
-    for (const database of databases) {
+    // Two queries for all databases: a database's jobs run one at a time, so its highest ended id ended last.
+    const lastIds = appDb.db
+      .selectFrom('sync_job')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('state', 'in', ['succeeded', 'failed'])
+      .groupBy('database_id');
+    const rows = await appDb.db
+      .selectFrom('sync_job')
+      .selectAll()
+      .where((eb) => eb.or([eb('state', 'in', ['queued', 'running']), eb('id', 'in', lastIds)]))
+      .orderBy('id')
+      .execute();
+    const jobsOf = new Map<number, JobView[]>();
+    for (const row of rows) jobsOf.set(row.database_id, [...(jobsOf.get(row.database_id) ?? []), toJobView(row)]);
+    const data = databases.map((database) => {
       const secrets = secretsOf(deps, database);
-      const jobs = appDb.db.selectFrom('sync_job').selectAll().where('database_id', '=', database.id);
-      const last = await jobs
-        .where('state', 'in', ['succeeded', 'failed'])
-        .orderBy('finished_at', 'desc')
-        .orderBy('id', 'desc')
-        .executeTakeFirst();
-      const current = await jobs.where('state', 'in', ['queued', 'running']).orderBy('id').execute();
+      const jobs = jobsOf.get(database.id) ?? [];
+      const last = jobs.find((job) => job.state === 'succeeded' || job.state === 'failed');
       const fieldValuesScheduled = toBool(database.is_full_sync) && !toBool(database.is_on_demand);
-      data.push({
+      return {
         ...databaseObject(database),
-        last_sync: last ? jobSummary(toJobView(last), secrets) : null,
-        current_jobs: current.map((row) => jobSummary(toJobView(row), secrets)),
+        last_sync: last ? jobSummary(last, secrets) : null,
+        current_jobs: jobs.filter((job) => job !== last).map((job) => jobSummary(job, secrets)),
         next_metadata_sync: nextFireOf(database.metadata_sync_schedule, now),
         next_field_values_sync: fieldValuesScheduled ? nextFireOf(database.cache_field_values_schedule, now) : null,
-      });
-    }
+      };
+    });
     return sendJson(reply, 200, { data, total: data.length, scheduler_enabled: !deps.config.disableScheduler });
   });
 
