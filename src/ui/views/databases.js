@@ -1,6 +1,7 @@
 // The databases: status, last sync, running or queued jobs, next scheduled syncs, and the two on-demand actions.
 import { api } from '../api.js';
 import { badge, duration, h, mount, notice, table, time } from '../dom.js';
+import { poll } from '../poll.js';
 
 const REFRESH_MS = 3000;
 
@@ -54,7 +55,7 @@ export function databasesView(container, { onError }) {
         notice('info', `${action.done} for ${database.name}: `),
         h('p', {}, h('a', { href: `#/job/${answer.job_id}`, class: 'job-link' }, `follow job ${answer.job_id}`)),
       );
-      await refresh();
+      await loop.refresh();
     } catch (error) {
       onError(error);
     }
@@ -78,13 +79,11 @@ export function databasesView(container, { onError }) {
       ),
     );
 
-  let timer;
-  let stopped = false;
-  async function refresh() {
-    clearTimeout(timer);
-    try {
-      const answer = await api('/api/ui/databases');
-      if (stopped) return;
+  const loop = poll({
+    load: () => api('/api/ui/databases'),
+    intervalMs: REFRESH_MS,
+    onError,
+    render(answer) {
       schedulerNote.textContent = answer.scheduler_enabled
         ? 'Times are in this browser’s time zone.'
         : 'This instance fires no scheduled syncs (MB_DISABLE_SCHEDULER); other instances may.';
@@ -98,14 +97,7 @@ export function databasesView(container, { onError }) {
               { class: 'grid', id: 'databases' },
             ),
       );
-      timer = setTimeout(refresh, REFRESH_MS);
-    } catch (error) {
-      if (!stopped) onError(error);
-    }
-  }
-  refresh();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+    },
+  });
+  return loop.stop;
 }

@@ -1,6 +1,7 @@
 // One job, followed live: queued → running → done, its operations and steps, and what it changed.
 import { api } from '../api.js';
 import { badge, duration, h, mount, notice, time } from '../dom.js';
+import { poll } from '../poll.js';
 import { groupOperations, operationCard, sizeBars } from '../timeline.js';
 
 const POLL_MS = 500;
@@ -74,13 +75,12 @@ function planText(plan) {
 
 export function jobView(container, { params: [jobId], onError }) {
   mount(container, notice('info', 'Loading…'));
-  let timer;
-  let stopped = false;
-  async function refresh() {
-    try {
-      const job = await api(`/api/ui/job/${jobId}`);
-      if (stopped) return;
-      const ended = job.status === 'succeeded' || job.status === 'failed';
+  return poll({
+    load: () => api(`/api/ui/job/${jobId}`),
+    intervalMs: POLL_MS,
+    onError,
+    done: (job) => job.status === 'succeeded' || job.status === 'failed',
+    render(job) {
       const total = job.started_at && job.finished_at ? Date.parse(job.finished_at) - Date.parse(job.started_at) : null;
       mount(
         container,
@@ -108,14 +108,6 @@ export function jobView(container, { params: [jobId], onError }) {
           : h('div', { class: 'timeline' }, groupOperations(job.steps).reverse().map(({ operation, steps }) => operationCard(operation, steps))),
       );
       sizeBars(container);
-      if (!ended) timer = setTimeout(refresh, POLL_MS);
-    } catch (error) {
-      if (!stopped) onError(error);
-    }
-  }
-  refresh();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+    },
+  }).stop;
 }

@@ -1,18 +1,18 @@
 // The most recent jobs of every database, refreshed while the page is open.
 import { api } from '../api.js';
 import { badge, duration, h, mount, notice, table, time } from '../dom.js';
+import { poll } from '../poll.js';
 
 const REFRESH_MS = 3000;
 
 export function jobsView(container, { onError }) {
   const list = h('div', {}, notice('info', 'Loading…'));
   mount(container, h('h1', {}, 'Jobs'), h('p', { class: 'muted' }, 'The 50 most recent jobs.'), list);
-  let timer;
-  let stopped = false;
-  async function refresh() {
-    try {
-      const answer = await api('/api/ui/jobs');
-      if (stopped) return;
+  return poll({
+    load: () => api('/api/ui/jobs'),
+    intervalMs: REFRESH_MS,
+    onError,
+    render(answer) {
       mount(
         list,
         answer.data.length === 0
@@ -35,14 +35,6 @@ export function jobsView(container, { onError }) {
               { class: 'grid', id: 'jobs' },
             ),
       );
-      timer = setTimeout(refresh, REFRESH_MS);
-    } catch (error) {
-      if (!stopped) onError(error);
-    }
-  }
-  refresh();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+    },
+  }).stop;
 }
