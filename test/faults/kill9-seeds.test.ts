@@ -83,10 +83,13 @@ test(`kill -9 at random points of a sync (${SEEDS.length} seeds), restart, consi
     const atKill = await catalogViolations(appDb, databaseId, present, false);
     if (states.includes('running')) midSync += 1;
 
+    const restartedAt = Date.now();
     instance = await startInstance(cleanup, `kill9-${seed}`, env);
+    const startMs = Date.now() - restartedAt;
     const ends = await Promise.all(accepted.map((id) => jobEnd(instance, id, 60)));
+    const recoveryMs = Date.now() - restartedAt - startMs;
     const afterRestart = await catalogViolations(appDb, databaseId, present, true);
-    const line = `seed ${seed}: kill at ${killAt} ms, jobs ${states.join('/')} → ${ends.map((end) => end.status).join('/')}, violations at kill ${atKill.length}, after restart ${afterRestart.length}`;
+    const line = `seed ${seed}: kill at ${killAt} ms, jobs ${states.join('/')} → ${ends.map((end) => end.status).join('/')}, violations at kill ${atKill.length}, after restart ${afterRestart.length} (restart ${startMs} ms, jobs done ${recoveryMs} ms later)`;
     t.diagnostic(line);
     outcomes.push(line);
     assert.deepEqual(atKill, [], `seed ${seed}: consistent right after the kill`);

@@ -7,7 +7,7 @@ import type { RawRequest } from './raw-http.ts';
 
 export interface Route {
   readonly method: string;
-  /** With `{id}` where the route takes an id. */
+  /** With `{id}` where the route takes an id, `{text}` for any other parameter. */
   readonly path: string;
 }
 
@@ -39,26 +39,25 @@ export interface FuzzCase {
 
 /** Today's routes, used when the service publishes no OpenAPI document. */
 export const FIXED_ROUTES: readonly Route[] = [
-  { method: 'GET', path: '/api/health' },
-  { method: 'POST', path: '/api/notify/db/{id}' },
-  { method: 'POST', path: '/api/notify/db/{id}/new-table' },
-  { method: 'POST', path: '/api/notify/db/attached_datawarehouse' },
-  { method: 'GET', path: '/api/notify/job/{id}' },
-  { method: 'GET', path: '/api/database' },
-  { method: 'POST', path: '/api/database' },
-  { method: 'GET', path: '/api/database/{id}' },
-  { method: 'GET', path: '/api/database/{id}/metadata' },
-  { method: 'POST', path: '/api/database/{id}/sync_schema' },
-  { method: 'POST', path: '/api/database/{id}/rescan_values' },
-  { method: 'PUT', path: '/api/database/{id}' },
-  { method: 'DELETE', path: '/api/database/{id}' },
-  { method: 'GET', path: '/api/table/{id}' },
-  { method: 'PUT', path: '/api/table/{id}' },
-  { method: 'GET', path: '/api/field/{id}' },
-  { method: 'PUT', path: '/api/field/{id}' },
-  { method: 'GET', path: '/api/field/{id}/values' },
-  { method: 'GET', path: '/api/task' },
-];
+  ['GET', '/api/health'], ['GET', '/livez'], ['GET', '/readyz'], ['GET', '/'], ['GET', '/ui/{text}'],
+  ['POST', '/api/notify/db/{id}'], ['POST', '/api/notify/db/{id}/new-table'],
+  ['POST', '/api/notify/db/attached_datawarehouse'], ['GET', '/api/notify/job/{id}'],
+  ['GET', '/api/database'], ['POST', '/api/database'], ['POST', '/api/database/validate'],
+  ['GET', '/api/database/{id}'], ['PUT', '/api/database/{id}'], ['DELETE', '/api/database/{id}'],
+  ['GET', '/api/database/{id}/metadata'], ['GET', '/api/database/{id}/schemas'],
+  ['GET', '/api/database/{id}/schema/'], ['GET', '/api/database/{id}/schema/{text}'],
+  ['POST', '/api/database/{id}/sync_schema'], ['POST', '/api/database/{id}/rescan_values'],
+  ['POST', '/api/database/{id}/discard_values'],
+  ['GET', '/api/table'], ['PUT', '/api/table'], ['GET', '/api/table/{id}'], ['PUT', '/api/table/{id}'],
+  ['GET', '/api/table/{id}/query_metadata'], ['GET', '/api/table/{id}/fks'], ['POST', '/api/table/{id}/rescan_values'],
+  ['POST', '/api/table/{id}/discard_values'], ['POST', '/api/table/{id}/sync_schema'],
+  ['PUT', '/api/table/{id}/fields/order'],
+  ['GET', '/api/field/{id}'], ['PUT', '/api/field/{id}'], ['GET', '/api/field/{id}/values'],
+  ['POST', '/api/field/{id}/values'], ['POST', '/api/field/{id}/rescan_values'],
+  ['POST', '/api/field/{id}/discard_values'], ['GET', '/api/field/{id}/summary'],
+  ['GET', '/api/task'], ['GET', '/api/metrics'], ['GET', '/api/ui/databases'], ['GET', '/api/ui/jobs'],
+  ['GET', '/api/ui/database/{id}/tables'], ['GET', '/api/ui/table/{id}'], ['GET', '/api/ui/job/{id}'],
+].map(([method, path]) => ({ method: method!, path: path! }));
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
 
@@ -267,40 +266,53 @@ function extraHeaders(): fc.Arbitrary<[string, string | Buffer][]> {
   );
 }
 
-function pathOf(ctx: FuzzContext): fc.Arbitrary<string> {
+interface Target {
+  /** The method of the route the target was made from, if any. */
+  readonly method: string | null;
+  readonly target: string;
+}
+
+function targetOf(ctx: FuzzContext): fc.Arbitrary<Target> {
   const id = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...ctx.ids.map(String)) },
     { weight: 3, arbitrary: fc.constantFrom(...ODD_IDS) },
     { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 2n ** 80n }).map(String) },
   );
+  const text = fc.oneof(fc.constantFrom(...ctx.schemaNames.filter((name) => name !== null)), nastyString);
   const templated = fc
-    .tuple(fc.constantFrom(...ctx.routes.map((route) => route.path)), id, fc.constantFrom(...SUFFIXES))
-    .map(([path, value, suffix]) => path.replaceAll('{id}', value) + suffix);
+    .tuple(fc.constantFrom(...ctx.routes), id, text, fc.constantFrom(...SUFFIXES))
+    .map(([route, value, name, suffix]) => ({
+      method: route.method,
+      target: route.path.replaceAll('{id}', value).replaceAll('{text}', encodeURIComponent(name).replaceAll('%2F', '/')) + suffix,
+    }));
   const task = fc
     .tuple(
-      fc.constantFrom('db_id', 'status', 'limit', 'offset', 'DB_ID'),
+      fc.constantFrom('/api/task', '/api/table', '/api/ui/jobs'),
+      fc.constantFrom('db_id', 'status', 'limit', 'offset', 'DB_ID', 'q', 'page', 'database_id'),
       fc.oneof(fc.constantFrom(...ODD_IDS, 'success', 'failed', 'started', ''), fc.integer().map(String)),
     )
-    .map(([key, value]) => `/api/task?${key}=${value}`);
-  return fc.oneof({ weight: 12, arbitrary: templated }, { weight: 2, arbitrary: fc.constantFrom(...ODD_PATHS) }, { weight: 1, arbitrary: task });
+    .map(([path, key, value]) => ({ method: 'GET', target: `${path}?${key}=${value}` }));
+  return fc.oneof(
+    { weight: 12, arbitrary: templated },
+    { weight: 2, arbitrary: fc.constantFrom(...ODD_PATHS).map((target) => ({ method: null, target })) },
+    { weight: 1, arbitrary: task },
+  );
 }
 
 /** One generated request (not a raw stream). */
 function request(ctx: FuzzContext): fc.Arbitrary<RawRequest> {
-  return pathOf(ctx).chain((target) => {
-    const route = ctx.routes.find((r) => target.startsWith(r.path.split('{id}')[0]!));
-    return fc.record({
-      method: fc.oneof({ weight: 6, arbitrary: fc.constant(route?.method ?? 'GET') }, { weight: 3, arbitrary: fc.constantFrom(...METHODS) }),
-      target: fc.constant(target),
+  return targetOf(ctx).chain(({ method: routeMethod, target }) =>
+    fc.record({
+      method: fc.oneof({ weight: 6, arbitrary: fc.constant(routeMethod ?? 'GET') }, { weight: 3, arbitrary: fc.constantFrom(...METHODS) }),
       auth: authHeaders(ctx, target),
       contentType: fc.oneof({ weight: 6, arbitrary: fc.constant<string | Buffer | null>('application/json') }, { weight: 4, arbitrary: fc.constantFrom(...CONTENT_TYPES) }),
       extra: extraHeaders(),
       body: body(ctx),
       chunked: fc.option(fc.integer({ min: 1, max: 5 }), { freq: 8 }),
-    }).map(({ method, target, auth, contentType, extra, body, chunked }) => {
+    }).map(({ method, auth, contentType, extra, body, chunked }) => {
       const headers: [string, string | Buffer][] = [...auth, ...extra];
       if (contentType !== null) headers.push(['Content-Type', contentType]);
-      const protect = method === 'DELETE' && ctx.protectedDatabaseIds.some((id) => target.startsWith(`/api/database/${id}`));
+      const protect = method === 'DELETE' && ctx.protectedDatabaseIds.some((id) => new RegExp(`^/api/database/0*${id}(?![0-9])`).test(target));
       return {
         method,
         target: protect ? target.replace(/^\/api\/database\/\d+/, '/api/database/999999') : target,
@@ -308,8 +320,8 @@ function request(ctx: FuzzContext): fc.Arbitrary<RawRequest> {
         body,
         ...(chunked === null || body === null ? {} : { chunked }),
       };
-    });
-  });
+    }),
+  );
 }
 
 const RAW_STREAMS: readonly string[] = [
@@ -376,8 +388,8 @@ export function quietCase(ctx: FuzzContext): fc.Arbitrary<FuzzCase> {
     headers: r.headers.filter(([name]) => !/^x-(metabase-)?api-?key$/i.test(name)).concat([['X-API-KEY', 'wrong'], ['X-METABASE-APIKEY', 'wrong']]),
   }));
   const gets = anyRequest.map((r) => ({ ...r, method: 'GET' }));
-  const post = (target: string, bodyText: Buffer, contentType = 'application/json') => ({
-    method: 'POST',
+  const post = (target: string, bodyText: Buffer, contentType = 'application/json', method = 'POST') => ({
+    method,
     target,
     headers: [
       ['X-METABASE-APIKEY', ctx.notifyKey],
@@ -386,11 +398,13 @@ export function quietCase(ctx: FuzzContext): fc.Arbitrary<FuzzCase> {
     ] as [string, string][],
     body: bodyText,
   });
-  const postable = ctx.routes.filter((route) => route.method !== 'GET').map((route) => route.path);
-  const target = fc.tuple(fc.constantFrom(...postable), fc.constantFrom(...ctx.ids.map(String))).map(([path, id]) => path.replaceAll('{id}', id));
-  const malformed = fc.tuple(target, fc.constantFrom(...MALFORMED)).map(([t, text]) => post(t, Buffer.from(text)));
-  const tooLarge = fc.tuple(target, fc.constantFrom(null, 'text/plain')).map(([t, type]) =>
-    post(t, jsonOfSize(BODY_LIMIT + 1, { table_name: 'orders' }), type ?? 'application/json'));
+  const writing = ctx.routes.filter((route) => route.method !== 'GET');
+  const target = fc
+    .tuple(fc.constantFrom(...writing), fc.constantFrom(...ctx.ids.map(String)))
+    .map(([route, id]) => ({ method: route.method, path: route.path.replaceAll('{id}', id).replaceAll('{text}', 'public') }));
+  const malformed = fc.tuple(target, fc.constantFrom(...MALFORMED)).map(([t, text]) => post(t.path, Buffer.from(text), 'application/json', t.method));
+  const tooLarge = fc.tuple(target, fc.constantFrom('application/json', 'text/plain')).map(([t, type]) =>
+    post(t.path, jsonOfSize(BODY_LIMIT + 1, { table_name: 'orders' }), type, t.method));
   const invalid = fc
     .tuple(fc.constantFrom(...ctx.ids), fc.constantFrom<Record<string, unknown>>(
       { table_id: 0 }, { table_id: -1 }, { table_id: 'abc' }, { table_id: 5.5 }, { scan: 'FULL' }, { table_name: '' },

@@ -106,7 +106,8 @@ async function enumerateRoutes(port: number): Promise<{ routes: Route[]; from: '
     for (const [path, item] of Object.entries(paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(item)) {
         if (!/^(get|post|put|delete|patch)$/.test(method)) continue;
-        found.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}|:[a-z_]+(\([^)]*\))?/gi, '{id}') });
+        const template = path.replace(/\{id\}|:id(\([^)]*\))?/g, '{id}').replace(/\{(?!id\})[^}]+\}|:[a-z_]+(\([^)]*\))?|\*/gi, '{text}');
+        found.push({ method: method.toUpperCase(), path: template });
       }
     }
     const known = new Set(found.map((route) => `${route.method} ${route.path}`));
