@@ -1,7 +1,7 @@
 // Validation of the curation bodies (curation-notes.md 1.1, 1.2): one Rule per accepted key, plus whether a JSON
 // null in that key writes NULL (a deliberate clear, recorded as user-set) or counts as absent (notify-api.md 3.5).
 import { COERCIONS, SEMANTIC_TYPES } from '../catalog/field-edits.ts';
-import { read, ValidationErrors, type JsonObject, type Rule } from './validation.ts';
+import { read, requiredMap, ValidationErrors, type JsonObject, type Rule } from './validation.ts';
 
 export interface EditKey {
   readonly rule: Rule<unknown>;
@@ -52,14 +52,7 @@ export const coercionStrategy = keywordRule(
   (name) => COERCIONS.has(name),
 );
 
-export const optionalMap: Rule<JsonObject> = {
-  description: 'nullable value must be a map.',
-  required: false,
-  parse: (value) =>
-    typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? { ok: true, value: value as JsonObject }
-      : { ok: false, received: value },
-};
+export const optionalMap: Rule<JsonObject> = { ...requiredMap, description: 'nullable value must be a map.', required: false };
 
 export const nfcPath: Rule<string[]> = {
   description: 'nullable value must be an array of non-blank strings.',
