@@ -8,7 +8,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The folders whose tests open the application database through test/support/app-db.ts. */
-const APP_DB_FOLDERS = ['test/conformance', 'test/http', 'test/sync', 'test/cli', 'test/ui', 'test/ops', 'test/webhooks'];
+const APP_DB_FOLDERS = ['test/conformance', 'test/http', 'test/sync', 'test/cli', 'test/ui', 'test/config-file', 'test/ops', 'test/webhooks'];
 
 function testFiles(dir) {
   const out = [];

@@ -6,6 +6,8 @@ import { buildApp } from './app.ts';
 import { bindDetailsCodec, codecForSecret } from './catalog/details-codec.ts';
 import { verifyEncryptionKey } from './catalog/encryption-check.ts';
 import type { Config } from './config.ts';
+import { applyConfigPlan } from './config-file/apply.ts';
+import { configFileToApply, readConfigFile } from './config-file/load.ts';
 import { openAppDb, type AppDb } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { acquireSqliteLock, type SqliteLock } from './db/sqlite-lock.ts';
@@ -34,9 +36,12 @@ const RESPONSE_FLUSH_MS = 1000;
 export async function startService(
   config: Config,
   logger: Logger,
-  options: { listen?: boolean } = {},
+  options: { listen?: boolean; env?: Readonly<Record<string, string | undefined>> } = {},
 ): Promise<Service> {
   for (const warning of config.warnings) logger.warn(warning);
+  // The config file is read, validated and expanded (with the caller's environment) before the database is opened.
+  const configFile = configFileToApply(config.configFilePath);
+  const filePlan = configFile === null ? null : readConfigFile(configFile, options.env ?? {});
   const lock = config.dbType === 'sqlite' ? acquireSqliteLock(config.dbFile) : null;
   let appDb: AppDb | null = null;
   let workers: WorkerPool | null = null;
@@ -53,6 +58,13 @@ export async function startService(
     const codec = codecForSecret(config.encryptionSecretKey);
     bindDetailsCodec(appDb, codec);
     await verifyEncryptionKey(appDb, codec);
+    if (filePlan !== null) {
+      const applied = await applyConfigPlan(appDb, filePlan);
+      logger.info(
+        { file: configFile, created: applied.created, updated: applied.updated, unchanged: applied.unchanged.length },
+        'config file applied',
+      );
+    }
     await registerSampleDatabase({ appDb, config, logger });
     drivers = new DriverCache();
     const operations = createOperations({ appDb, config, logger });

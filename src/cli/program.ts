@@ -72,6 +72,14 @@ function buildProgram(io: CliIo, done: (status: number) => void): Command {
   );
 
   program
+    .command('config')
+    .description('config file tools')
+    .command('validate')
+    .description('check a config file as start-up would (templates expanded with this environment); exit 2 on problems')
+    .argument('<file>', 'the YAML file')
+    .action(async (file: string) => done((await import('./config-command.ts')).validateConfigFile(io, file)));
+
+  program
     .command('rotate-encryption-key')
     .description('re-encrypt stored credentials with NEW ("" decrypts them); MB_ENCRYPTION_SECRET_KEY is the old key')
     .argument('<new-key>', 'the new key, at least 16 characters, or ""')

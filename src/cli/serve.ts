@@ -17,7 +17,7 @@ export async function serve(io: CliIo): Promise<number> {
   const logger = createLogger();
   let service: Service;
   try {
-    service = await startService(loadConfig(io.env), logger, { listen: true });
+    service = await startService(loadConfig(io.env), logger, { listen: true, env: io.env });
   } catch (error) {
     io.err(`${startupFailure(error, secrets)}\n`);
     return 1;
