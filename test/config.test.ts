@@ -63,6 +63,9 @@ describe('loadConfig', () => {
         disableScheduler: false,
         encryptionSecretKey: null,
         configFilePath: null,
+        prometheusServerPort: null,
+        webhookUrls: [],
+        webhookSecret: null,
         warnings: [],
       },
     );
@@ -99,6 +102,13 @@ describe('loadConfig', () => {
     assert.equal(config.disableScheduler, true);
     for (const [name, key, fallback] of NUMERIC_SETTINGS) assert.equal(config[key], fallback + 7, name);
     assert.deepEqual(config.warnings, []);
+  });
+
+  test('MB_PROMETHEUS_SERVER_PORT is a port, or unset', () => {
+    assert.equal(loadConfig({ MB_PROMETHEUS_SERVER_PORT: '9191' }).prometheusServerPort, 9191);
+    for (const value of ['0', '65536', 'abc']) {
+      assert.throws(() => loadConfig({ MB_PROMETHEUS_SERVER_PORT: value }), /MB_PROMETHEUS_SERVER_PORT must be an integer/);
+    }
   });
 
   test('MB_DB_FILE is resolved against the working directory', () => {
