@@ -174,19 +174,23 @@ export function compareDatabases(a: { name: string; id: number }, b: { name: str
   return compareCodePoints(a.name.toLowerCase(), b.name.toLowerCase()) || a.id - b.id;
 }
 
-/** Section 6.6: by schema (null first), then name, then id. */
-export function compareTables(
-  a: { schema: string | null; name: string; id: number },
-  b: { schema: string | null; name: string; id: number },
-): number {
-  if (a.schema !== b.schema) {
-    if (a.schema === null) return -1;
-    if (b.schema === null) return 1;
-    const bySchema = compareCodePoints(a.schema, b.schema);
-    if (bySchema !== 0) return bySchema;
-  }
-  return compareCodePoints(a.name, b.name) || a.id - b.id;
+type TableKey = { readonly schema: string | null; readonly name: string; readonly id: number };
+
+/** Section 6.6's order (schema, null first; name; id) with the given string comparison. */
+export function tableOrder(compareText: (a: string, b: string) => number): (a: TableKey, b: TableKey) => number {
+  return (a, b) => {
+    if (a.schema !== b.schema) {
+      if (a.schema === null) return -1;
+      if (b.schema === null) return 1;
+      const bySchema = compareText(a.schema, b.schema);
+      if (bySchema !== 0) return bySchema;
+    }
+    return compareText(a.name, b.name) || a.id - b.id;
+  };
 }
+
+/** Section 6.6: by schema (null first), then name, then id, strings by code point. */
+export const compareTables = tableOrder(compareCodePoints);
 
 /** Section 6.6: by position, then id. */
 export function compareFields(a: { position: number; id: number }, b: { position: number; id: number }): number {

@@ -10,6 +10,7 @@ import {
   databaseObject,
   fieldObject,
   tableObject,
+  tableOrder,
 } from '../catalog/api-objects.ts';
 import { getDatabase, isStorableId, listDatabases, type DatabaseRecord } from '../catalog/databases.ts';
 import { FIELD_VISIBILITY_TYPES, SEMANTIC_TYPES } from '../catalog/field-edits.ts';
@@ -110,25 +111,15 @@ const searchRule: Rule<string> = {
 type TableKey = { readonly id: number; readonly schema: string | null; readonly name: string };
 
 const SURROGATE = /[\uD800-\uDFFF]/;
+const byCodeUnit = tableOrder((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
- * compareTables' order (schema, null first; name; id by code point), sorted with plain string comparison where no
- * string holds a surrogate: there code units are code points (2 to 4 times faster on 10,000 tables).
+ * compareTables' order, sorted with plain string comparison where no string holds a surrogate: there code units are
+ * code points (2 to 4 times faster on 10,000 tables).
  */
 export function sortTables<T extends TableKey>(tables: T[]): T[] {
-  if (tables.some((t) => SURROGATE.test(t.name) || (t.schema !== null && SURROGATE.test(t.schema)))) {
-    return tables.sort(compareTables);
-  }
-  const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return tables.sort((a, b) => {
-    if (a.schema !== b.schema) {
-      if (a.schema === null) return -1;
-      if (b.schema === null) return 1;
-      const bySchema = text(a.schema, b.schema);
-      if (bySchema !== 0) return bySchema;
-    }
-    return text(a.name, b.name) || a.id - b.id;
-  });
+  const surrogates = tables.some((t) => SURROGATE.test(t.name) || (t.schema !== null && SURROGATE.test(t.schema)));
+  return tables.sort(surrogates ? compareTables : byCodeUnit);
 }
 
 function queryOf(url: string): JsonObject {
