@@ -6,6 +6,7 @@ import type { AppSchema, FieldRow, TableRow } from '../db/schema.ts';
 import { isa } from '../drivers/types.ts';
 import { compareCodePoints } from './api-objects.ts';
 import { isStorableId } from './databases.ts';
+import { chunks } from './table-rows.ts';
 import { parseUserSet, serializeUserSet } from './user-set.ts';
 
 export const TABLE_VISIBILITY_TYPES = ['hidden', 'technical', 'cruft'] as const;
@@ -117,10 +118,11 @@ export async function editTables(appDb: AppDb, ids: readonly number[], edit: Tab
   const unique = [...new Set(ids)];
   if (!unique.every(isStorableId)) return undefined;
   return await appDb.db.transaction().execute(async (trx) => {
-    const rows = unique.length === 0 ? [] : await lockedIfPostgres(
-      appDb,
-      trx.selectFrom('metabase_table').selectAll().where('id', 'in', unique).orderBy('id'),
-    ).execute();
+    const rows: TableRecord[] = [];
+    for (const ids of chunks(unique.sort((a, b) => a - b), 1000)) {
+      const query = trx.selectFrom('metabase_table').selectAll().where('id', 'in', ids).orderBy('id');
+      rows.push(...(await lockedIfPostgres(appDb, query).execute()));
+    }
     if (rows.length !== unique.length) return undefined;
     const tables: TableRecord[] = [];
     const unhidden: TableRecord[] = [];

@@ -281,7 +281,10 @@ describe('field values from the warehouse', () => {
     for (const route of ['rescan_values', 'discard_values']) {
       assertText(await h.post(`/api/field/999/${route}`, undefined, A), 404, NOT_FOUND);
       assertText(await h.post(`/api/field/101/${route}`, undefined, {}), 403, 'Forbidden');
+      assertJson(await h.post(`/api/field/0/${route}`, undefined, A), 400, validationBody({ id: [POSITIVE, '0'] }));
     }
+    assertJson(await h.post('/api/field/0/values', { values: [] }, A), 400, validationBody({ id: [POSITIVE, '0'] }));
+    assertJson(await get(h, '/api/field/0/summary'), 400, validationBody({ id: [POSITIVE, '0'] }));
     assertText(await get(h, '/api/field/999/summary'), 404, NOT_FOUND);
     assertText(await get(h, '/api/field/101/summary', {}), 403, 'Forbidden');
   });

@@ -235,6 +235,8 @@ describe('PUT /api/table (bulk)', () => {
     const h = await harness(t);
     assertText(await put(h, '/api/table', { ids: [10, 11, 999], description: 'x' }), 404, NOT_FOUND);
     assertText(await put(h, '/api/table', { ids: [10, 99999999999999999999], description: 'x' }), 404, NOT_FOUND);
+    const many = Array.from({ length: 40_000 }, (_, i) => i + 10);
+    assertText(await put(h, '/api/table', { ids: many, description: 'x' }), 404, NOT_FOUND);
     for (const id of [10, 11]) assert.equal((await tableRow(h, id)).description, null);
   });
 
@@ -310,6 +312,7 @@ describe('table values and syncs', () => {
     for (const route of ['rescan_values', 'discard_values', 'sync_schema']) {
       assertText(await h.post(`/api/table/999/${route}`, undefined, A), 404, NOT_FOUND);
       assertText(await h.post(`/api/table/10/${route}`, undefined, {}), 403, 'Forbidden');
+      assertJson(await h.post(`/api/table/0/${route}`, undefined, A), 400, validationBody({ id: [POSITIVE, '0'] }));
     }
   });
 
