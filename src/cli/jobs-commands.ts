@@ -1,6 +1,8 @@
 // `catalog-sync jobs` and `catalog-sync tasks`: recent sync jobs (GET /api/ui/jobs) and task history (GET /api/task)
 // as tables, with MB_ADMIN_API_KEY.
 import type { Command } from 'commander';
+import type { TaskObject } from '../http/task-routes.ts';
+import type { JobSummary } from '../http/ui-api-routes.ts';
 import { callApi, CliError, failureExit, failureLine, requireKey, type CliIo } from './client.ts';
 import { formatTable, type ClientOptions } from './db-commands.ts';
 
@@ -37,16 +39,7 @@ function query(params: Record<string, string | undefined>): string {
 
 const cell = (value: unknown): string => (value === null || value === undefined ? '-' : String(value));
 
-interface JobRow {
-  readonly id: number;
-  readonly database_id: number;
-  readonly database_name: string | null;
-  readonly state: string;
-  readonly enqueued_at: string;
-  readonly duration: number | null;
-  readonly triggers: readonly string[];
-  readonly error: string | null;
-}
+type JobRow = JobSummary & { readonly database_name: string | null };
 
 export async function jobsCommand(io: CliIo, baseUrl: string, options: JobsOptions): Promise<number> {
   const body = (await adminGet(io, baseUrl, `/api/ui/jobs${query({ db_id: options.dbId })}`, options)) as {
@@ -65,17 +58,6 @@ export async function jobsCommand(io: CliIo, baseUrl: string, options: JobsOptio
   return 0;
 }
 
-interface TaskRow {
-  readonly id: number;
-  readonly task: string;
-  readonly db_id: number | null;
-  readonly job_id: number | null;
-  readonly parent_id: number | null;
-  readonly started_at: string;
-  readonly duration: number | null;
-  readonly status: string;
-}
-
 export async function tasksCommand(io: CliIo, baseUrl: string, options: TasksOptions): Promise<number> {
   const path = `/api/task${query({
     db_id: options.dbId,
@@ -83,7 +65,7 @@ export async function tasksCommand(io: CliIo, baseUrl: string, options: TasksOpt
     limit: options.limit ?? '50',
     offset: options.offset ?? '0',
   })}`;
-  const body = (await adminGet(io, baseUrl, path, options)) as { data?: readonly TaskRow[]; total?: number };
+  const body = (await adminGet(io, baseUrl, path, options)) as { data?: readonly TaskObject[]; total?: number };
   const rows = (body.data ?? []).map((t) => [
     String(t.id),
     t.parent_id === null ? t.task : `  ${t.task}`,
