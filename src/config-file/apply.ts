@@ -21,17 +21,16 @@ export interface ApplyResult {
 
 const LOCK = 'catalog-sync:config-file';
 
-/** Applies in this process one at a time; across processes (PostgreSQL) under the advisory lock. */
-let turn: Promise<unknown> = Promise.resolve();
+/** SQLite: one process per file, so the applies of this process take turns. */
+let sqliteTurn: Promise<unknown> = Promise.resolve();
 
 export async function applyConfigPlan(appDb: AppDb, plan: ConfigFilePlan): Promise<ApplyResult> {
-  const run = turn.then(() => applyAcrossInstances(appDb, plan));
-  turn = run.catch(() => undefined);
-  return await run;
-}
-
-async function applyAcrossInstances(appDb: AppDb, plan: ConfigFilePlan): Promise<ApplyResult> {
-  if (appDb.kind === 'sqlite') return await applyLocked(appDb, plan);
+  if (appDb.kind === 'sqlite') {
+    const run = sqliteTurn.then(() => applyLocked(appDb, plan));
+    sqliteTurn = run.catch(() => undefined);
+    return await run;
+  }
+  // PostgreSQL: every apply, of this process or another instance, under one advisory lock.
   return await appDb.db.connection().execute(async (session) => {
     await sql`SELECT pg_advisory_lock(hashtext(${LOCK}))`.execute(session);
     try {

@@ -7,14 +7,15 @@ import { parseJson } from '../db/schema.ts';
 import { DriverError, type Engine, type WarehouseDriver } from '../drivers/driver.ts';
 import { createDriver, driverOptions } from '../drivers/registry.ts';
 import { HttpError, sanitize } from '../errors.ts';
+import { connectionFailure } from './database-details.ts';
 
-/** The call's deadline: the connect timeout plus `queryTimeoutSeconds` (a field-values query, by default). */
+/** The call's deadline: the connect timeout plus one field-values query timeout. */
 export async function withWarehouse<T>(
   deps: AppDeps,
   database: DatabaseRecord,
   fn: (driver: WarehouseDriver, signal: AbortSignal) => Promise<T>,
-  queryTimeoutSeconds = deps.config.fieldValuesQueryTimeoutSeconds,
 ): Promise<T> {
+  const queryTimeoutSeconds = deps.config.fieldValuesQueryTimeoutSeconds;
   const details = parseJson<Record<string, unknown>>(database.details, {});
   const password = details.password;
   const secrets = typeof password === 'string' && password !== '' ? [password] : [];
@@ -34,7 +35,9 @@ export async function withWarehouse<T>(
   }
 }
 
-/** Connect, authenticate and run one trivial query within the connect timeout. */
+/** The connection test of POST /api/database (connect timeout); a failure is 422 with its sanitized reason. */
 export async function testWarehouse(deps: AppDeps, database: DatabaseRecord): Promise<void> {
-  await withWarehouse(deps, database, (driver, signal) => driver.testConnection(signal), 0);
+  const details = parseJson<Record<string, unknown>>(database.details, {});
+  const failure = await connectionFailure(deps, database.engine as Engine, details);
+  if (failure !== null) throw new HttpError(422, failure, 'text');
 }
