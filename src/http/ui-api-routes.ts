@@ -32,7 +32,7 @@ export const MAX_PAGE = 500;
 const MAX_SEARCH_LENGTH = 200;
 const RECENT_JOBS = 50;
 
-/** The values the page's edit controls offer (the curation routes accept exactly these). */
+/** The values the page's edit controls offer, all accepted by the curation routes. */
 const EDIT_CHOICES = {
   semantic_types: [...SEMANTIC_TYPES].sort(),
   table_visibility_types: TABLE_VISIBILITY_TYPES,
