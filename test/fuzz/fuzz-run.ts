@@ -123,7 +123,8 @@ async function setUp(t: Cleanup, dir: string): Promise<Fixture> {
   const pgTarget = new URL(pg.url);
   const pgProxy = await startFaultProxy({ host: pgTarget.hostname, port: Number(pgTarget.port) });
   t.after(() => pgProxy.close());
-  const appDbFile = join(dir, 'app.db');
+  // A warehouse file inside the service's data folder is refused: the application database gets a folder of its own.
+  const appDbFile = join(dir, 'app', 'app.db');
   const instance = await startInstance(t, 'fuzz', {
     MB_DB_FILE: appDbFile,
     MB_NOTIFY_WAIT_SECONDS: '3',
