@@ -3,9 +3,9 @@
 // timeout, and records delivered, or the next attempt after an exponential backoff, or failed after the last attempt.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { AppDb } from '../db/connect.ts';
-import type { WebhookDeliveryRow } from '../db/schema.ts';
+import type { AppSchema, WebhookDeliveryRow } from '../db/schema.ts';
 import { sanitize } from '../errors.ts';
 import { nowPlusSeconds } from '../jobs/clock.ts';
 import type { Logger } from '../logger.ts';
@@ -118,12 +118,14 @@ export class WebhookDispatcher {
 
   async #claim(): Promise<Delivery[]> {
     const appDb = this.#appDb;
+    const free = (eb: ExpressionBuilder<AppSchema, 'webhook_delivery'>) =>
+      eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', appDb.now())]);
     const due = appDb.db
       .selectFrom('webhook_delivery')
       .select('id')
       .where('state', '=', 'pending')
       .where('next_attempt_at', '<=', appDb.now())
-      .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', appDb.now())]))
+      .where(free)
       .orderBy('next_attempt_at')
       .orderBy('id')
       .limit(BATCH)
@@ -133,6 +135,7 @@ export class WebhookDispatcher {
       .set({ lease_owner: this.#owner, lease_expires_at: nowPlusSeconds(appDb, LEASE_SECONDS) })
       .where('id', 'in', due)
       .where('state', '=', 'pending')
+      .where(free)
       .returningAll()
       .execute();
   }
