@@ -24,6 +24,11 @@ export function readEdit<E>(body: JsonObject, keys: Readonly<Record<string, Edit
   return edit as E;
 }
 
+/** The plain Rule of each key, for a reader that only needs the rules (the OpenAPI document). */
+export function editRules(keys: Readonly<Record<string, EditKey>>): Record<string, Rule<unknown>> {
+  return Object.fromEntries(Object.entries(keys).map(([key, { rule }]) => [key, rule]));
+}
+
 /** A keyword given as a string: Metabase accepts `"type/PK"` and `":type/PK"` alike. */
 function keyword(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
