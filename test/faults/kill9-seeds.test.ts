@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { openAppDb } from '../../src/db/connect.ts';
 import {
   createWarehouse,
@@ -32,16 +33,14 @@ const SEEDS = Array.from({ length: Number(process.env.FAULT_KILL_SEEDS ?? 20) },
 /** The kill comes within this many milliseconds after the notify was accepted (a sync lasts about as long). */
 const WINDOW_MS = 900;
 
-/** A small seeded generator (mulberry32): the same seed, the same kill point and the same warehouse changes. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** The seed's choices: the kill point, the table dropped, whether a follow-up notify is queued; fixed per seed. */
+function choices(seed: number): { killAt: number; drop: number; followUp: boolean } {
+  const arbitrary = fc.record({
+    killAt: fc.integer({ min: 0, max: WINDOW_MS }),
+    drop: fc.integer({ min: 1, max: TABLES - 1 }),
+    followUp: fc.boolean(),
+  });
+  return fc.sample(arbitrary, { seed, numRuns: 1 })[0]!;
 }
 
 test(`kill -9 at random points of a sync (${SEEDS.length} seeds), restart, consistent catalog, no lost notify`, async (t) => {
@@ -63,14 +62,13 @@ test(`kill -9 at random points of a sync (${SEEDS.length} seeds), restart, consi
   const outcomes: string[] = [];
   let midSync = 0;
   for (const seed of SEEDS) {
-    const rng = random(seed);
+    const { killAt, drop, followUp } = choices(seed);
     // The warehouse changes: one table more, one existing table less.
     await execSql(warehouse.url, `CREATE TABLE s${seed} (${Array.from({ length: COLUMNS }, (_, c) => `c${c + 1} text`).join(', ')})`);
-    await execSql(warehouse.url, `DROP TABLE IF EXISTS ${tableName(1 + Math.floor(rng() * (TABLES - 1)))}`);
+    await execSql(warehouse.url, `DROP TABLE IF EXISTS ${tableName(drop)}`);
     const accepted = [await notify(instance, databaseId, { scan: 'schema' })];
-    const killAt = Math.floor(rng() * WINDOW_MS);
     // Half the seeds queue a follow-up while the first job runs.
-    if (rng() < 0.5) {
+    if (followUp) {
       await sleep(killAt / 2);
       accepted.push(await notify(instance, databaseId, { scan: 'schema', table_name: tableName(0) }));
       await sleep(killAt / 2);

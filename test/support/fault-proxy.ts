@@ -2,6 +2,7 @@
 // statements that pass through it: it refuses new connections, or, once armed, lets N more bytes of the server's answers
 // through and then hangs (forwards nothing more, keeps the sockets open) or drops (resets both sides).
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listenOnLoopback } from './tcp-proxy.ts';
 
 export type Fault =
   | { readonly kind: 'pass' }
@@ -108,16 +109,11 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
       client.write(chunk);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP address');
+  const port = await listenOnLoopback(server);
 
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port,
     get statements() {
       return statements;
     },

@@ -42,16 +42,11 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
     if (held) waiting.push(client);
     else forward(client);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP address');
+  const port = await listenOnLoopback(server);
 
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port,
     get held() {
       return held;
     },
@@ -70,4 +65,15 @@ export async function startTcpProxy(target: { readonly host: string; readonly po
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Listens on a free port of 127.0.0.1; the port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP address');
+  return address.port;
 }
