@@ -27,6 +27,8 @@ export interface Config {
   readonly shutdownGraceSeconds: number;
   readonly maxFingerprintFields: number;
   readonly maxFieldValuesFields: number;
+  /** MB_SYNC_FIELD_VALUES_ROW_BUDGET: tables estimated above this many rows get budgeted field values; 0 = no budget. */
+  readonly fieldValuesRowBudget: number;
   readonly retireGuardFraction: number;
   readonly taskHistoryMaxRows: number;
   /** MB_DISABLE_SCHEDULER: this instance fires no scheduled syncs (notifications and the API work as usual). */
@@ -57,6 +59,15 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
   if (!/^\s*[0-9]+\s*$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
     throw new ConfigError(`${name} must be a positive integer`);
+  }
+  return Number(raw);
+}
+
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\s*[0-9]+\s*$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new ConfigError(`${name} must be a non-negative integer`);
   }
   return Number(raw);
 }
@@ -157,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceSeconds: positiveInt(env, 'MB_SYNC_SHUTDOWN_GRACE_SECONDS', 30),
     maxFingerprintFields: positiveInt(env, 'MB_SYNC_MAX_FINGERPRINT_FIELDS', 10000),
     maxFieldValuesFields: positiveInt(env, 'MB_SYNC_MAX_FIELD_VALUES_FIELDS', 10000),
+    fieldValuesRowBudget: nonNegativeInt(env, 'MB_SYNC_FIELD_VALUES_ROW_BUDGET', 1_000_000),
     retireGuardFraction,
     taskHistoryMaxRows: positiveInt(env, 'MB_TASK_HISTORY_MAX_ROWS', 100000),
     disableScheduler: schedulerRaw === 'true',

@@ -138,8 +138,35 @@ export interface WarehouseDriver {
   ): Promise<readonly (readonly unknown[])[]>;
   /** One field's summary, GET /api/field/:id/summary: one bounded statement under the field-values query timeout. */
   fieldSummary(table: TableRef, field: string, signal: AbortSignal): Promise<FieldSummary>;
+  /**
+   * Row estimates from the engine's statistics, never a COUNT, one per table in order, null where there is none: for
+   * engines whose listing has none (capabilities.rowCountEstimates false). At most MAX_SCOPE_TABLES tables.
+   */
+  rowEstimates?(tables: readonly TableRef[], signal: AbortSignal): Promise<readonly (number | null)[]>;
+  /**
+   * One field's distinct values under a row budget (issue 11): an exact loose index scan when an index leads with the
+   * column and the engine can do one, otherwise the distinct values of a bounded read of at most `rowBudget` rows.
+   */
+  budgetedValues?(
+    table: TableRef,
+    field: BudgetField,
+    opts: { readonly limit: number; readonly rowBudget: number; readonly estimate: number },
+    signal: AbortSignal,
+  ): Promise<BudgetedValues>;
   /** Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** A field of a budgeted read; `indexed`: a non-partial index leads with it (the catalog's database_indexed). */
+export interface BudgetField {
+  readonly name: string;
+  readonly indexed: boolean;
+}
+
+/** Ascending distinct non-null values; `exact` false when they come from a bounded read (there may be more). */
+export interface BudgetedValues {
+  readonly values: readonly unknown[];
+  readonly exact: boolean;
 }
 
 /** The table's row count and the field's count of distinct non-null values. */

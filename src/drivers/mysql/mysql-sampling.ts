@@ -150,3 +150,26 @@ export function groupDistinctRows(
   }
   return lists;
 }
+
+/** The storage engine's row estimates (information_schema TABLES.TABLE_ROWS) of base tables of the current database. */
+export function rowEstimatesQuery(names: readonly string[]): CatalogQuery {
+  return {
+    text: `SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME IN (${names.map(() => '?').join(', ')})`,
+    values: [...names],
+  };
+}
+
+/** Distinct values over the first `rowBudget` rows the engine reads (no sampling clause), in the single-field shape. */
+export function boundedDistinctQuery(
+  table: TableRef,
+  field: string,
+  opts: { readonly limit: number; readonly rowBudget: number },
+): CatalogQuery {
+  const column = quoteIdentifier(field);
+  const read = `SELECT ${column} FROM ${quoteIdentifier(table.name)} LIMIT ?`;
+  return {
+    text: `SELECT ${column} FROM (${read}) AS s WHERE ${column} IS NOT NULL GROUP BY ${column} ORDER BY ${column} LIMIT ?`,
+    values: [opts.rowBudget, opts.limit],
+  };
+}

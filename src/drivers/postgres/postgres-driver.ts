@@ -16,6 +16,8 @@ import {
   type TableMetadata,
   type TableRef,
   type WarehouseDriver,
+  type BudgetField,
+  type BudgetedValues,
   fieldSummaryOf,
   type FieldSummary,
 } from '../driver.ts';
@@ -41,8 +43,10 @@ import {
 import {
   DATA_SESSION_OPTIONS,
   SAMPLE_TYPES,
+  boundedDistinctQuery,
   distinctValuesQuery,
   groupDistinctRows,
+  looseScanQuery,
   sampleQuery,
 } from './postgres-sampling.ts';
 import { CONNECT_ERRORS, errorContextOf, type ErrorContext } from '../network-errors.ts';
@@ -368,6 +372,20 @@ class PostgresDriver implements WarehouseDriver {
       rows.push(row);
     }
     return groupDistinctRows(rows, fields.length);
+  }
+
+  /** A loose index scan (exact) or TABLESAMPLE SYSTEM under the budget, under the field-values timeout (issue 11). */
+  async budgetedValues(
+    table: TableRef,
+    field: BudgetField,
+    opts: { readonly limit: number; readonly rowBudget: number; readonly estimate: number },
+    signal: AbortSignal,
+  ): Promise<BudgetedValues> {
+    const query = field.indexed ? looseScanQuery(table, field.name, opts) : boundedDistinctQuery(table, field.name, opts);
+    const how = { purpose: 'data', timeoutMs: this.#options.fieldValuesQueryTimeoutMs, rows: 'array' } as const;
+    const values: unknown[] = [];
+    for await (const [value] of this.#stream(query, signal, (r: unknown[]) => r, how)) values.push(value);
+    return { values, exact: field.indexed };
   }
 
   /** null when a table scope names no table PostgreSQL could have (every ref with a null schema). */

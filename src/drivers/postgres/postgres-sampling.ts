@@ -90,3 +90,34 @@ export const SAMPLE_TYPES = Object.freeze({
 
 /** Session settings of the data connections, so that temporal values arrive in the forms normalization expects. */
 export const DATA_SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,MDY -c extra_float_digits=1';
+
+/**
+ * An exact loose index scan over an index that leads with the column: a recursive CTE whose every step asks the index
+ * for the next larger value, at most `limit` probes whatever the table's size.
+ */
+export function looseScanQuery(table: TableRef, field: string, opts: { readonly limit: number }): CatalogQuery {
+  const from = quoteTable(table);
+  const column = quoteIdentifier(field);
+  const text = `WITH RECURSIVE r(v, n) AS (
+      (SELECT ${column}, 1 FROM ${from} WHERE ${column} IS NOT NULL ORDER BY ${column} LIMIT 1)
+      UNION ALL
+      SELECT (SELECT ${column} FROM ${from} WHERE ${column} > r.v ORDER BY ${column} LIMIT 1), r.n + 1
+      FROM r WHERE r.v IS NOT NULL AND r.n < $1)
+    SELECT v FROM r WHERE v IS NOT NULL`;
+  return { text, values: [opts.limit] };
+}
+
+/** Distinct values over a block sample of about `rowBudget` rows spread over the table, never more than that. */
+export function boundedDistinctQuery(
+  table: TableRef,
+  field: string,
+  opts: { readonly limit: number; readonly rowBudget: number; readonly estimate: number },
+): CatalogQuery {
+  const column = quoteIdentifier(field);
+  const percent = Math.min(100, (opts.rowBudget / Math.max(1, opts.estimate)) * 100);
+  const sampled = `SELECT ${column} FROM ${quoteTable(table)} TABLESAMPLE SYSTEM ($1) LIMIT $2`;
+  return {
+    text: `SELECT DISTINCT ${column} FROM (${sampled}) AS s WHERE ${column} IS NOT NULL ORDER BY ${column} LIMIT $3`,
+    values: [percent, opts.rowBudget, opts.limit],
+  };
+}

@@ -10,6 +10,13 @@ export const VALUES_QUERY_LIMIT = MAX_VALUES + 1;
 export interface CappedValues {
   readonly values: readonly unknown[];
   readonly hasMoreValues: boolean;
+  /** From a bounded read under the row budget (issue 11): more values may exist, and that demotes nothing. */
+  readonly bounded?: boolean;
+}
+
+/** Values of a bounded read: capped as any, stored with has_more_values = true. */
+export function boundedValues(distinct: readonly unknown[]): CappedValues {
+  return { values: capValues(distinct).values, hasMoreValues: true, bounded: true };
 }
 
 /** A value's string form: text as it is, anything else as JSON would print it (numbers, booleans). */

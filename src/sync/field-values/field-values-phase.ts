@@ -4,14 +4,14 @@
 // written one transaction per field; values rows of fields that are no longer eligible are deleted. A failing field
 // or table is recorded and the rest go on; a connection or authentication error abandons the job.
 import { qualifiedName } from '../../catalog/names.ts';
-import type { TableRef } from '../../drivers/driver.ts';
+import { MAX_SCOPE_TABLES, type TableRef } from '../../drivers/driver.ts';
 import { JobDeadlineExceeded, JobInterrupted, type PhaseScope } from '../../jobs/types.ts';
 import { catalogWrite, lockRows, type SyncContext } from '../context.ts';
 import { abandonsJob, errorInfo, rethrowIfFatal, throwIfAborted, type ErrorInfo } from '../errors.ts';
 import { runPhase, SCANNING_DISABLED, type PhaseOutcome } from '../phase.ts';
 import { StepReport } from '../step-report.ts';
 import type { TaskHistory } from '../task-history.ts';
-import { capValues, VALUES_QUERY_LIMIT, type CappedValues } from './caps.ts';
+import { boundedValues, capValues, VALUES_QUERY_LIMIT, type CappedValues } from './caps.ts';
 import { isEligible, planScan } from './eligibility.ts';
 import {
   clearHasFieldValues,
@@ -42,6 +42,7 @@ export const FIELD_VALUES_COUNTERS = [
   'truncated',
   'errors',
   'deferred',
+  'budgeted',
 ] as const;
 
 /** Rows of clean-up deleted per transaction. */
@@ -85,13 +86,19 @@ async function updateFieldValues(
 
   const plan = planScan(eligible, ctx.config.maxFieldValuesFields);
   report.set('deferred', plan.deferred);
+  const estimates = await tableEstimates(ctx, report, plan.tables.map((t) => t.fields));
   for (const [index, table] of plan.tables.entries()) {
     throwIfAborted(ctx.job.signal);
     ctx.progress?.tables(index, plan.tables.length);
     const [first] = table.fields;
     const ref: TableRef = { schema: first.tableSchema, name: first.tableName };
-    const read = await readDistinct(ctx, report, ref, table.fields);
-    for (const [field, values] of read.lists) await writeValues(ctx, report, field, capValues(values), eligibleHere);
+    const estimate = estimates.get(first.tableId) ?? null;
+    const read =
+      (await readBudgeted(ctx, report, ref, table.fields, estimate)) ?? (await readDistinct(ctx, report, ref, table.fields));
+    for (const [field, values] of read.lists) {
+      const scanned = read.bounded?.has(field) ? boundedValues(values) : capValues(values);
+      await writeValues(ctx, report, field, scanned, eligibleHere);
+    }
     if (read.unread > 0) {
       // is_full_sync was turned off meanwhile (6.5): the fields not read yet wait for a later run.
       const later = plan.tables.slice(index + 1).reduce((n, t) => n + t.fields.length, 0);
@@ -134,6 +141,81 @@ interface TableRead {
   readonly lists: ReadonlyMap<ValuesCandidate, readonly unknown[]>;
   /** Fields left unread because is_full_sync was turned off before their query. */
   readonly unread: number;
+  /** Fields whose values come from a bounded read under the row budget. */
+  readonly bounded?: ReadonlySet<ValuesCandidate>;
+}
+
+/**
+ * Each planned table's row estimate, by table id, when a budget applies: the catalog's estimated_row_count where the
+ * engine's listing has statistics, else one driver call per 500 tables (MySQL's TABLE_ROWS). A failure costs the
+ * budget, not the scan: the tables it covers keep the exact query.
+ */
+async function tableEstimates(
+  ctx: SyncContext,
+  report: StepReport,
+  tables: readonly (readonly ValuesCandidate[])[],
+): Promise<ReadonlyMap<number, number | null>> {
+  const estimates = new Map<number, number | null>();
+  if (ctx.config.fieldValuesRowBudget === 0 || !ctx.driver.budgetedValues) return estimates;
+  if (ctx.capabilities.rowCountEstimates) {
+    for (const [first] of tables) estimates.set(first.tableId, first.tableEstimate);
+    return estimates;
+  }
+  if (!ctx.driver.rowEstimates) return estimates;
+  for (let i = 0; i < tables.length; i += MAX_SCOPE_TABLES) {
+    const firsts = tables.slice(i, i + MAX_SCOPE_TABLES).map(([first]) => first);
+    try {
+      const refs = firsts.map((f) => ({ schema: f.tableSchema, name: f.tableName }));
+      const found = await ctx.driver.rowEstimates(refs, ctx.job.signal);
+      firsts.forEach((first, k) => estimates.set(first.tableId, found[k] ?? null));
+    } catch (thrown) {
+      rethrowIfFatal(thrown, ctx.job.signal);
+      if (abandonsJob(thrown)) throw thrown;
+      const { code, message } = errorInfo(thrown);
+      report.log('warn', `no row estimates (${code}: ${message}); those tables get the exact query`);
+    }
+  }
+  return estimates;
+}
+
+/**
+ * Field values with a cost budget (issue 11, in place of 4.5's single query for large tables): null when there is no
+ * budget, the driver keeps no statistics, or the table's estimate is within the budget (the exact query then runs).
+ * Otherwise one query per field: an exact loose index scan where an index leads with the column, else a bounded read
+ * of at most MB_SYNC_FIELD_VALUES_ROW_BUDGET rows, counted as `budgeted`.
+ */
+async function readBudgeted(
+  ctx: SyncContext,
+  report: StepReport,
+  table: TableRef,
+  fields: readonly ValuesCandidate[],
+  estimate: number | null,
+): Promise<TableRead | null> {
+  const { driver } = ctx;
+  const rowBudget = ctx.config.fieldValuesRowBudget;
+  const signal = ctx.job.signal;
+  if (rowBudget === 0 || !driver.budgetedValues) return null;
+  if (estimate === null || estimate <= rowBudget) return null;
+  const lists = new Map<ValuesCandidate, readonly unknown[]>();
+  const bounded = new Set<ValuesCandidate>();
+  const opts = { limit: VALUES_QUERY_LIMIT, rowBudget, estimate };
+  for (const [i, field] of fields.entries()) {
+    if (!(await fullSyncEnabled(ctx.appDb.db, ctx.databaseId))) return { lists, unread: fields.length - i, bounded };
+    report.add('fields-scanned');
+    try {
+      const read = await driver.budgetedValues(table, { name: field.name, indexed: field.indexed }, opts, signal);
+      lists.set(field, read.values);
+      if (!read.exact) {
+        bounded.add(field);
+        report.add('budgeted');
+      }
+    } catch (thrown) {
+      rethrowIfFatal(thrown, signal);
+      if (abandonsJob(thrown)) throw thrown;
+      fieldFailed(report, field, thrown);
+    }
+  }
+  return { lists, unread: 0, bounded };
 }
 
 /**
@@ -216,7 +298,7 @@ async function writeValues(
     });
     if (counter !== null) report.add(counter);
     const kept = counter === 'created' || counter === 'updated' || counter === 'unchanged';
-    if (kept && scanned.hasMoreValues) report.add('truncated');
+    if (kept && scanned.hasMoreValues && scanned.bounded !== true) report.add('truncated');
   } catch (thrown) {
     rethrowIfFatal(thrown, ctx.job.signal);
     fieldFailed(report, field, thrown);

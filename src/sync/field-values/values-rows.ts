@@ -22,6 +22,10 @@ export interface FieldFacts extends EligibilityFacts {
 export interface ValuesCandidate extends FieldFacts, ScanCandidate {
   /** Whether the field has a `full` values row. */
   readonly hasValuesRow: boolean;
+  /** database_indexed: a non-partial index leads with the column (a budgeted read may scan it loosely). */
+  readonly indexed: boolean;
+  /** The table's estimated_row_count (engine statistics stored by the metadata sync). */
+  readonly tableEstimate: number | null;
 }
 
 export interface StoredValuesRow extends StoredValues {
@@ -99,7 +103,12 @@ export async function selectCandidates(
           .on('metabase_fieldvalues.type', '=', 'full')
           .on('metabase_fieldvalues.hash_key', 'is', null),
       )
-      .select(['metabase_fieldvalues.id as values_id', 'metabase_fieldvalues.updated_at as values_updated_at'])
+      .select([
+        'metabase_fieldvalues.id as values_id',
+        'metabase_fieldvalues.updated_at as values_updated_at',
+        'metabase_field.database_indexed',
+        'metabase_table.estimated_row_count',
+      ])
       .where('metabase_table.db_id', '=', dbId)
       .$if(ids !== null, (qb) => qb.where('metabase_table.id', 'in', [...ids!]))
       .where((eb) =>
@@ -115,8 +124,21 @@ export async function selectCandidates(
   return rows.map(toCandidate);
 }
 
-function toCandidate(row: FactsRow & { values_id: number | null; values_updated_at: string | null }): ValuesCandidate {
-  return { ...toFacts(row), hasValuesRow: row.values_id !== null, valuesUpdatedAt: row.values_updated_at };
+type CandidateRow = FactsRow & {
+  values_id: number | null;
+  values_updated_at: string | null;
+  database_indexed: boolean | number;
+  estimated_row_count: number | string | null;
+};
+
+function toCandidate(row: CandidateRow): ValuesCandidate {
+  return {
+    ...toFacts(row),
+    hasValuesRow: row.values_id !== null,
+    valuesUpdatedAt: row.values_updated_at,
+    indexed: toBool(row.database_indexed),
+    tableEstimate: row.estimated_row_count === null ? null : Number(row.estimated_row_count),
+  };
 }
 
 /** The given fields' facts, read (and on PostgreSQL locked) inside a write transaction. */

@@ -25,9 +25,17 @@ export type ValuesAction =
       readonly hasMoreValues: boolean;
     };
 
-/** An auto-list set by classification falls back to search when its values do not fit; an admin's list never does. */
+/**
+ * An auto-list set by classification falls back to search when its values do not fit; an admin's list never does,
+ * and values of a bounded read under the row budget are never the reason (issue 11).
+ */
 export function demotes(field: ValuesField, scanned: CappedValues): boolean {
-  return field.hasFieldValues === 'auto-list' && !field.userSet.has('has_field_values') && scanned.hasMoreValues;
+  return (
+    field.hasFieldValues === 'auto-list' &&
+    !field.userSet.has('has_field_values') &&
+    scanned.hasMoreValues &&
+    scanned.bounded !== true
+  );
 }
 
 export function decideValues(field: ValuesField, stored: StoredValues | null, scanned: CappedValues): ValuesAction {
