@@ -23,8 +23,8 @@ import { chunks } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { MAX_SCOPE_TABLES, type FieldMetadata, type Scope } from '../drivers/driver.ts';
 import type { ChangeGroup } from '../jobs/types.ts';
-import { writeBatch } from './batch.ts';
-import type { SyncContext } from './context.ts';
+import { readOrNull, writeBatch } from './batch.ts';
+import { lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { MetadataState, PhaseTable } from './metadata-state.ts';
 import { readAhead } from './read-ahead.ts';
@@ -64,18 +64,38 @@ export function streamScopes(tables: readonly PhaseTable[] | null): Scope[] {
   }));
 }
 
-/**
- * Reconciles one table's reported columns with its stored fields, writing inside `trx`; updates and inserts are
- * collected for the batch's bulk statements (updates first, so that a renamed field frees its name for a new one).
- */
-async function reconcileTable(
+/** What a batch writes: collected from its tables, then applied with one statement per shape. */
+interface BatchWrites {
+  readonly updates: RowUpdate[];
+  readonly inserts: NewFieldValues[];
+  readonly retired: number[];
+  readonly valuesDeleted: number[];
+}
+
+function emptyWrites(): BatchWrites {
+  return { updates: [], inserts: [], retired: [], valuesDeleted: [] };
+}
+
+function writesSomething(w: BatchWrites): boolean {
+  return w.updates.length + w.inserts.length + w.retired.length + w.valuesDeleted.length > 0;
+}
+
+/** Updates first, so that a renamed field frees its name for a new one; inserts last. */
+async function applyWrites(ctx: SyncContext, trx: Transaction<AppSchema>, w: BatchWrites): Promise<void> {
+  await updateFields(trx, ctx.appDb.kind, w.updates);
+  await deleteFieldValues(trx, w.valuesDeleted);
+  await retireFields(trx, w.retired, ctx.appDb.now());
+  await insertFields(trx, ctx.appDb.kind, w.inserts);
+}
+
+/** Reconciles one table's reported columns with its stored fields (pure): the writes go into `writes`. */
+function reconcileTable(
   ctx: SyncContext,
-  trx: Transaction<AppSchema>,
   group: Group,
   stored: readonly StoredField[],
   byObjectId: boolean,
-  writes: { readonly updates: RowUpdate[]; readonly inserts: NewFieldValues[] },
-): Promise<TableFieldResult> {
+  writes: BatchWrites,
+): TableFieldResult {
   const { table } = group;
   const rules: FieldRules = {
     positionFollowsDatabase: table.fieldOrder === 'database',
@@ -94,11 +114,10 @@ async function reconcileTable(
   const changes: TableFieldResult['changes'] = [];
   const name = (field: string) => qualifiedName(table.schema, table.name, field);
   const matching = matchFields(group.fields, stored, byObjectId);
-  const valuesToDelete: number[] = [];
   for (const { reported, stored: row } of matching.matched) {
     const diff = diffField(row, reported, rules);
     if (Object.keys(diff.changes).length > 0) writes.updates.push({ id: row.id, changes: diff.changes });
-    if (diff.deleteFieldValues) valuesToDelete.push(row.id);
+    if (diff.deleteFieldValues) writes.valuesDeleted.push(row.id);
     if (diff.reactivated) {
       counts.reactivated++;
       changes.push({ kind: 'reactivated', entry: name(reported.name) });
@@ -116,14 +135,13 @@ async function reconcileTable(
     }
     if (diff.userOverridesReset) counts['user-overrides-reset']++;
   }
-  await deleteFieldValues(trx, valuesToDelete);
   for (const field of matching.created) {
     writes.inserts.push(newFieldValues(table.id, field, rules));
     counts.created++;
     changes.push({ kind: 'created', entry: name(field.name) });
   }
-  await retireFields(trx, matching.retired.map((f) => f.id), ctx.appDb.now());
   for (const field of matching.retired) {
+    writes.retired.push(field.id);
     counts.retired++;
     changes.push({ kind: 'retired', entry: name(field.name) });
   }
@@ -156,32 +174,59 @@ export async function syncFields(
   const byKey = new Map(tables.map((t) => [identityKey(t.schema, t.name), t]));
   const seen = new Set<number>();
 
+  const byTableId = (stored: readonly StoredField[]) => {
+    const byTable = new Map<number, StoredField[]>();
+    for (const field of stored) {
+      const list = byTable.get(field.table_id);
+      if (list) list.push(field);
+      else byTable.set(field.table_id, [field]);
+    }
+    return byTable;
+  };
+  const reconcileGroups = (items: readonly Group[], stored: readonly StoredField[], writes: BatchWrites) => {
+    const byTable = byTableId(stored);
+    return items.map((group) => {
+      const byObjectId = ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(group.table.id);
+      return reconcileTable(ctx, group, byTable.get(group.table.id) ?? [], byObjectId, writes);
+    });
+  };
+
+  // A batch is first compared with its stored fields read without locks; only the tables that have something to
+  // write go into the write transaction, which reads their fields again (FOR UPDATE on PostgreSQL, 2.2) and
+  // reconciles them again. A no-change sync therefore only reads and compares.
   const flush = async (groups: readonly Group[]) => {
-    const results = await writeBatch(
-      ctx,
-      groups,
-      async (trx, items) => {
-        const stored = await selectFieldsByTables(trx, ctx.appDb.kind, items.map((g) => g.table.id));
-        const byTable = new Map<number, StoredField[]>();
-        for (const field of stored) {
-          const list = byTable.get(field.table_id);
-          if (list) list.push(field);
-          else byTable.set(field.table_id, [field]);
-        }
-        const writes = { updates: [] as RowUpdate[], inserts: [] as NewFieldValues[] };
-        const out: TableFieldResult[] = [];
-        for (const group of items) {
-          const byObjectId = ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(group.table.id);
-          out.push(await reconcileTable(ctx, trx, group, byTable.get(group.table.id) ?? [], byObjectId, writes));
-        }
-        await updateFields(trx, ctx.appDb.kind, writes.updates);
-        await insertFields(trx, ctx.appDb.kind, writes.inserts);
-        return out;
-      },
-      (group, error) => {
-        report.add('tables-failed');
-        report.failure(qualifiedName(group.table.schema, group.table.name), errorInfo(error));
-      },
+    if (groups.length === 0) return;
+    const ids = groups.map((g) => g.table.id);
+    const unlocked = await readOrNull(ctx, () => selectFieldsByTables(ctx.appDb.db, ctx.appDb.kind, ids, false));
+    const byTable = byTableId(unlocked ?? []);
+    const changed: Group[] = [];
+    const results: TableFieldResult[] = [];
+    for (const group of groups) {
+      if (unlocked === null) {
+        changed.push(group);
+        continue;
+      }
+      const writes = emptyWrites();
+      const result = reconcileGroups([group], byTable.get(group.table.id) ?? [], writes)[0];
+      if (writesSomething(writes)) changed.push(group);
+      else results.push(result);
+    }
+    results.push(
+      ...(await writeBatch(
+        ctx,
+        changed,
+        async (trx, items) => {
+          const stored = await selectFieldsByTables(trx, ctx.appDb.kind, items.map((g) => g.table.id), lockRows(ctx));
+          const writes = emptyWrites();
+          const out = reconcileGroups(items, stored, writes);
+          await applyWrites(ctx, trx, writes);
+          return out;
+        },
+        (group, error) => {
+          report.add('tables-failed');
+          report.failure(qualifiedName(group.table.schema, group.table.name), errorInfo(error));
+        },
+      )),
     );
     for (const result of results) {
       state.fieldsSynced.add(result.table.id);

@@ -1,7 +1,7 @@
 // sync-fks (sync-engine.md section 3.4): constraints streamed and grouped by source table; pairs aligned by ordinal,
 // targets resolved among the active tables; marking per batch; clearing of vanished FKs and emptying of
 // `database_foreign_keys` only after a complete listing, and only for source tables in scope.
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { selectFieldsWithFkTarget, selectFkFields, updateFields, type FkFieldRow } from '../catalog/field-rows.ts';
 import type { RowUpdate } from '../catalog/bulk-write.ts';
 import {
@@ -24,7 +24,7 @@ import {
 } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { MAX_SCOPE_TABLES, type ForeignKeyMetadata, type TableRef } from '../drivers/driver.ts';
-import { writeBatch } from './batch.ts';
+import { writeBatchIfChanged, type BatchPlan } from './batch.ts';
 import { catalogWrite, lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { PhaseTable } from './metadata-state.ts';
@@ -50,20 +50,21 @@ interface GroupResult {
 
 async function reconcileGroups(
   ctx: SyncContext,
-  trx: Transaction<AppSchema>,
+  trx: Kysely<AppSchema>,
   groups: readonly Group[],
   inScope: ReadonlyMap<string, PhaseTable>,
   databaseLevel: boolean,
-): Promise<GroupResult[]> {
+  lock: boolean,
+): Promise<BatchPlan<GroupResult>> {
   const refs: TableRef[] = [];
   for (const g of groups) {
     refs.push({ schema: g.schema, name: g.name });
     for (const fk of g.constraints) refs.push({ schema: fk.targetSchema, name: fk.targetTable });
   }
   const caseInsensitive = ctx.capabilities.caseInsensitiveIdentifiers;
-  const tables = await selectActiveTables(trx, ctx.databaseId, refs, caseInsensitive, lockRows(ctx));
+  const tables = await selectActiveTables(trx, ctx.databaseId, refs, caseInsensitive, lock);
   const names = groups.flatMap((g) => g.constraints.flatMap((fk) => [...fk.columns, ...fk.targetColumns]));
-  const fields = await selectFkFields(trx, tables.map((t) => t.id), names, lockRows(ctx));
+  const fields = await selectFkFields(trx, tables.map((t) => t.id), names, lock);
   const fieldsByTable = new Map<number, FkFieldRow[]>();
   for (const f of fields) {
     const list = fieldsByTable.get(f.table_id);
@@ -120,9 +121,14 @@ async function reconcileGroups(
     }
     results.push({ counts, sourceFieldIds, tableId: scoped ? scoped.id : null });
   }
-  await updateFields(trx, ctx.appDb.kind, fieldUpdates);
-  await setTablesJson(trx, ctx.appDb.kind, 'database_foreign_keys', jsonUpdates);
-  return results;
+  if (fieldUpdates.length === 0 && jsonUpdates.length === 0) return { results, write: null };
+  return {
+    results,
+    write: async (writer) => {
+      await updateFields(writer, ctx.appDb.kind, fieldUpdates);
+      await setTablesJson(writer, ctx.appDb.kind, 'database_foreign_keys', jsonUpdates);
+    },
+  };
 }
 
 export async function syncForeignKeys(
@@ -159,10 +165,10 @@ export async function syncForeignKeys(
   const failedTables = new Set<string>();
 
   const flush = async (groups: readonly Group[]) => {
-    const results = await writeBatch(
+    const results = await writeBatchIfChanged(
       ctx,
       groups,
-      (trx, items) => reconcileGroups(ctx, trx, items, inScope, databaseLevel),
+      (db, items, lock) => reconcileGroups(ctx, db, items, inScope, databaseLevel, lock),
       (group, error) => {
         failedTables.add(identityKey(group.schema, group.name));
         report.add('failed');

@@ -1,12 +1,14 @@
 // sync-indexes (sync-engine.md section 3.5): the index listing is collected per table, and only once it completed
 // are `database_indexes` and `database_indexed` written, in batches of 100 tables. What is held until then is one
 // JSON string per table that has indexes, not the listing's rows.
+import type { Transaction } from 'kysely';
+import type { AppSchema } from '../db/schema.ts';
 import { selectIndexFields, setFieldsIndexed } from '../catalog/field-rows.ts';
 import { indexJson, indexedColumns, type IndexJson } from '../catalog/indexes.ts';
 import { identityKey, qualifiedName } from '../catalog/names.ts';
 import { canonicalJson, chunks, selectTablesJson, setTablesJson } from '../catalog/table-rows.ts';
-import { writeBatch } from './batch.ts';
-import { lockRows, type SyncContext } from './context.ts';
+import { writeBatchIfChanged } from './batch.ts';
+import type { SyncContext } from './context.ts';
 import { errorInfo } from './errors.ts';
 import type { PhaseTable } from './metadata-state.ts';
 import type { StepReport } from './step-report.ts';
@@ -47,17 +49,17 @@ export async function syncIndexes(
   report.set('listing-complete', true);
 
   for (const chunk of chunks(tables, INDEX_BATCH_TABLES)) {
-    const results = await writeBatch(
+    const results = await writeBatchIfChanged(
       ctx,
       chunk,
-      async (trx, items) => {
+      async (db, items, lock) => {
         const ids = items.map((t) => t.id);
-        const storedRows = await selectTablesJson(trx, ids, lockRows(ctx));
+        const storedRows = await selectTablesJson(db, ids, lock);
         const stored = new Map(storedRows.map((r) => [r.id, r.database_indexes]));
         const jsonOf = (id: number) => `[${indexes.get(id) ?? ''}]`;
         const indexedByTable = new Map(items.map((t) => [t.id, indexedColumns(JSON.parse(jsonOf(t.id)) as IndexJson[])]));
         const firstColumns = [...indexedByTable.values()].flatMap((names) => [...names]);
-        const fields = await selectIndexFields(trx, ids, firstColumns, lockRows(ctx));
+        const fields = await selectIndexFields(db, ids, firstColumns, lock);
         const out = items.map(() => ({ tablesUpdated: 0, marked: [] as number[], unmarked: [] as number[] }));
         const position = new Map(items.map((t, i) => [t.id, i]));
         const jsonUpdates: { id: number; json: string }[] = [];
@@ -68,16 +70,21 @@ export async function syncIndexes(
             out[i].tablesUpdated++;
           }
         }
-        await setTablesJson(trx, ctx.appDb.kind, 'database_indexes', jsonUpdates);
         for (const field of fields) {
           const should = indexedByTable.get(field.table_id)?.has(field.name) ?? false;
           if (should === field.database_indexed) continue;
           const result = out[position.get(field.table_id) as number];
           (should ? result.marked : result.unmarked).push(field.id);
         }
-        await setFieldsIndexed(trx, out.flatMap((r) => r.marked), true, ctx.appDb.now());
-        await setFieldsIndexed(trx, out.flatMap((r) => r.unmarked), false, ctx.appDb.now());
-        return out;
+        const marked = out.flatMap((r) => r.marked);
+        const unmarked = out.flatMap((r) => r.unmarked);
+        if (jsonUpdates.length + marked.length + unmarked.length === 0) return { results: out, write: null };
+        const write = async (trx: Transaction<AppSchema>) => {
+          await setTablesJson(trx, ctx.appDb.kind, 'database_indexes', jsonUpdates);
+          await setFieldsIndexed(trx, marked, true, ctx.appDb.now());
+          await setFieldsIndexed(trx, unmarked, false, ctx.appDb.now());
+        };
+        return { results: out, write };
       },
       (table, error) => {
         report.failure(qualifiedName(table.schema, table.name), errorInfo(error));

@@ -13,10 +13,10 @@ import {
   selectTablesByIds,
   updateTable,
 } from '../catalog/table-rows.ts';
-import { diffTable, hasChanges, newTableValues, type StoredTable } from '../catalog/tables.ts';
+import { diffTable, hasChanges, newTableValues, type StoredTable, type TableDiff } from '../catalog/tables.ts';
 import type { AppSchema } from '../db/schema.ts';
 import type { TableMetadata } from '../drivers/driver.ts';
-import { writeBatch } from './batch.ts';
+import { readOrNull, writeBatch } from './batch.ts';
 import { catalogWrite, lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { MetadataState } from './metadata-state.ts';
@@ -55,20 +55,13 @@ export function retireSkipReason(reported: number, active: number, retiring: num
   return null;
 }
 
-/** Reactivation, rename and update of a matched row, written by id when something changed. */
-export async function applyMatch(
-  ctx: SyncContext,
-  trx: Transaction<AppSchema>,
-  stored: StoredTable,
-  reported: TableMetadata,
-): Promise<TableEntry> {
+/** The entry of a matched row and the diff it is written with. */
+function matchEntry(ctx: SyncContext, stored: StoredTable, reported: TableMetadata): { entry: TableEntry; diff: TableDiff } {
   const diff = diffTable(stored, reported, ctx.cruftTablePatterns);
-  const changed = hasChanges(diff.changes);
-  if (changed) await updateTable(trx, stored.id, diff.changes, ctx.appDb.now());
-  let outcome: Outcome = changed ? 'updated' : 'unchanged';
+  let outcome: Outcome = hasChanges(diff.changes) ? 'updated' : 'unchanged';
   if (diff.renamed) outcome = 'renamed';
   else if (diff.reactivated) outcome = 'reactivated';
-  return {
+  const entry: TableEntry = {
     table: reported,
     outcome,
     id: stored.id,
@@ -76,6 +69,19 @@ export async function applyMatch(
     kindChanged: diff.kindChanged,
     objectIdChanged: diff.objectIdChanged,
   };
+  return { entry, diff };
+}
+
+/** Reactivation, rename and update of a matched row, written by id when something changed. */
+export async function applyMatch(
+  ctx: SyncContext,
+  trx: Transaction<AppSchema>,
+  stored: StoredTable,
+  reported: TableMetadata,
+): Promise<TableEntry> {
+  const { entry, diff } = matchEntry(ctx, stored, reported);
+  if (hasChanges(diff.changes)) await updateTable(trx, stored.id, diff.changes, ctx.appDb.now());
+  return entry;
 }
 
 /** Inserts new tables (creation values of 3.2.3) and returns their entries. */
@@ -146,9 +152,25 @@ export async function syncTables(ctx: SyncContext, report: StepReport, state: Me
     }
   };
 
-  // Pass 1 (exact identity, active or inactive), one transaction per listing batch.
+  // Pass 1 (exact identity, active or inactive), one transaction per listing batch. The batch is first compared
+  // with its stored rows read without locks: a table without a row waits for the later passes, one that matches
+  // with nothing to write is recorded as it is, and only the rest go into the write transaction, which reads them
+  // again (FOR UPDATE on PostgreSQL, 2.2).
   const passOne = async (batch: readonly TableMetadata[]) => {
-    const results = await writeBatch(ctx, batch, async (trx, tables) => {
+    const unlocked = await readOrNull(ctx, () => selectTablesByIdentity(ctx.appDb.db, ctx.databaseId, batch, false));
+    const unlockedByKey = new Map((unlocked ?? []).map((s) => [identityKey(s.schema, s.name), s]));
+    const toWrite: TableMetadata[] = unlocked === null ? [...batch] : [];
+    for (const table of unlocked === null ? [] : batch) {
+      const row = unlockedByKey.get(identityKey(table.schema, table.name));
+      if (!row) {
+        pending.push(table);
+        continue;
+      }
+      const match = matchEntry(ctx, row, table);
+      if (hasChanges(match.diff.changes)) toWrite.push(table);
+      else record([match.entry]);
+    }
+    const results = await writeBatch(ctx, toWrite, async (trx, tables) => {
       const stored = await selectTablesByIdentity(trx, ctx.databaseId, tables, lockRows(ctx));
       const byKey = new Map(stored.map((s) => [identityKey(s.schema, s.name), s]));
       const out: { table: TableMetadata; entry: TableEntry | null }[] = [];
