@@ -19,6 +19,7 @@ import { registerJobProgressRoutes } from './http/job-progress-routes.ts';
 import { registerJobRoutes } from './http/job-routes.ts';
 import { registerMetricsRoutes } from './http/metrics-routes.ts';
 import { registerNotifyRoutes } from './http/notify-routes.ts';
+import { installOpenApi } from './http/openapi.ts';
 import { registerProbeRoutes } from './http/probe-routes.ts';
 import { ROUTE_NOT_FOUND, sendText } from './http/replies.ts';
 import { registerTableRoutes } from './http/table-routes.ts';
@@ -62,6 +63,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     frameworkErrors: (_error, request, reply) => gate(request, reply) ?? sendText(reply, 404, ROUTE_NOT_FOUND),
   }) as unknown as FastifyInstance;
   const gate = createGate(deps.config);
+  // First: every route registered after this is collected into the OpenAPI document.
+  installOpenApi(app);
 
   app.addHook('onRequest', async (request, reply) => gate(request, reply) ?? undefined);
   installBodyHandling(app);

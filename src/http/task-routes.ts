@@ -57,9 +57,10 @@ export const TASK_STATUSES = ['started', 'success', 'failed', 'unknown'] as cons
 export const DEFAULT_PAGE_LIMIT = 50;
 
 /** A query value of ASCII digits; values past 2^53 − 1 count as that (no table has so many rows). */
-const nonNegative: Rule<number> = {
+export const nonNegative: Rule<number> = {
   description: 'nullable value must be an integer greater than or equal to zero.',
   required: false,
+  schema: { anyOf: [{ type: 'string', pattern: '^[0-9]+$' }, { type: 'null' }] },
   parse: (value) =>
     typeof value === 'string' && /^[0-9]+$/.test(value)
       ? { ok: true, value: Math.min(Number(value), Number.MAX_SAFE_INTEGER) }

@@ -4,8 +4,13 @@ import { HttpError } from '../errors.ts';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly received: unknown };
 
+/** A JSON-schema fragment (draft 2020-12, as OpenAPI 3.1 uses) describing what a rule accepts, for the API docs. */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
 export interface Rule<T> {
   readonly description: string;
+  /** What the rule accepts, for the OpenAPI document (openapi.ts); requests are validated by `parse`, not by it. */
+  readonly schema?: JsonSchema;
   /** A required key that is absent or null fails with `missing required key`; an optional one reads as undefined. */
   readonly required: boolean;
   parse(value: unknown): Parsed<T>;
@@ -110,10 +115,16 @@ function isNonBlank(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== '';
 }
 
+/** `null` joins the accepted types of an optional rule (an optional key may be null or absent). */
+function nullable(schema: JsonSchema, required: boolean): JsonSchema {
+  return required ? schema : { anyOf: [schema, { type: 'null' }] };
+}
+
 function positiveIntegerRule(description: string, required: boolean): Rule<number> {
   return {
     description,
     required,
+    schema: nullable({ anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]+$' }] }, required),
     parse(value) {
       const converted = numericString(value);
       const ok = isInteger(converted) && converted >= 1;
@@ -126,6 +137,7 @@ function nonBlankRule(description: string, required: boolean): Rule<string> {
   return {
     description,
     required,
+    schema: nullable({ type: 'string', pattern: '\\S' }, required),
     parse: (value) => (isNonBlank(value) ? { ok: true, value } : { ok: false, received: value }),
   };
 }
@@ -134,6 +146,7 @@ function enumRule<T extends string>(values: readonly T[], required: boolean): Ru
   return {
     description: `${required ? '' : 'nullable '}enum of ${values.join(', ')}`,
     required,
+    schema: nullable({ enum: [...values] }, required),
     parse: (value) =>
       typeof value === 'string' && (values as readonly string[]).includes(value)
         ? { ok: true, value: value as T }
@@ -151,18 +164,21 @@ export const requiredEnum = <T extends string>(values: readonly T[]): Rule<T> =>
 export const optionalString: Rule<string> = {
   description: 'nullable string.',
   required: false,
+  schema: { type: ['string', 'null'] },
   parse: (value) => (typeof value === 'string' ? { ok: true, value } : { ok: false, received: value }),
 };
 
 export const optionalBoolean: Rule<boolean> = {
   description: 'nullable boolean.',
   required: false,
+  schema: { type: ['boolean', 'null'] },
   parse: (value) => (typeof value === 'boolean' ? { ok: true, value } : { ok: false, received: value }),
 };
 
 export const requiredMap: Rule<JsonObject> = {
   description: 'value must be a map.',
   required: true,
+  schema: { type: 'object' },
   parse: (value) =>
     typeof value === 'object' && value !== null && !Array.isArray(value)
       ? { ok: true, value: value as JsonObject }
@@ -172,6 +188,7 @@ export const requiredMap: Rule<JsonObject> = {
 export const optionalPort: Rule<number> = {
   description: 'nullable value must be an integer between 1 and 65535.',
   required: false,
+  schema: nullable({ anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^[0-9]+$' }] }, false),
   parse(value) {
     const converted = numericString(value);
     return typeof converted === 'number' && Number.isInteger(converted) && converted >= 1 && converted <= 65535
@@ -179,3 +196,27 @@ export const optionalPort: Rule<number> = {
       : { ok: false, received: converted };
   },
 };
+
+/** A route's tables of rules, keyed by parameter or body key; turned into the route's schema by routeSchema(). */
+export interface RouteRules {
+  readonly params?: Readonly<Record<string, Rule<unknown>>>;
+  readonly querystring?: Readonly<Record<string, Rule<unknown>>>;
+  readonly body?: Readonly<Record<string, Rule<unknown>>>;
+}
+
+function objectSchema(rules: Readonly<Record<string, Rule<unknown>>>): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [key, rule] of Object.entries(rules)) properties[key] = { ...(rule.schema ?? {}), description: rule.description };
+  const required = Object.entries(rules).filter(([, rule]) => rule.required).map(([key]) => key);
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
+}
+
+/** The Fastify `schema` of a route (params, querystring, body) from its rules: documentation only, see openapi.ts. */
+export function routeSchema(rules: RouteRules): Record<string, JsonSchema> {
+  const schema: Record<string, JsonSchema> = {};
+  for (const part of ['params', 'querystring', 'body'] as const) {
+    const table = rules[part];
+    if (table) schema[part] = objectSchema(table);
+  }
+  return schema;
+}
