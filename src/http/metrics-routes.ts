@@ -5,8 +5,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 
 export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): void {
   app.addHook('onResponse', (request, reply, done) => {
-    const route = metrics.routeLabel(request.routeOptions.url);
-    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.countRequest(request.method, request.routeOptions.url, reply.statusCode);
     done();
   });
   app.get('/api/metrics', async (_request, reply) => {
