@@ -150,7 +150,10 @@ export async function editField(appDb: AppDb, id: number, edit: FieldEdit): Prom
 /** Deletes every values row of the given fields (all types); returns how many went. */
 export async function discardFieldValues(appDb: AppDb, fieldIds: readonly number[]): Promise<number> {
   if (fieldIds.length === 0) return 0;
-  const result = await appDb.db.deleteFrom('metabase_fieldvalues').where('field_id', 'in', [...fieldIds]).executeTakeFirst();
+  const result = await appDb.db
+    .deleteFrom('metabase_fieldvalues')
+    .where('field_id', 'in', [...fieldIds])
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
@@ -171,7 +174,8 @@ export function acceptsHumanReadableValues(field: {
   readonly base_type: string;
 }): boolean {
   if (!field.active || NO_VALUES.has(field.visibility_type)) return false;
-  return field.has_field_values === 'list' || field.has_field_values === 'auto-list' || isa(field.base_type, 'type/Boolean');
+  const list = field.has_field_values === 'list' || field.has_field_values === 'auto-list';
+  return list || isa(field.base_type, 'type/Boolean');
 }
 
 /** Upserts the field's `full` values row with the given values and labels (labels `[]` for none). */

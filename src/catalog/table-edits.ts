@@ -100,7 +100,11 @@ async function rewritePositions(appDb: AppDb, trx: Trx, tableId: number, order: 
   for (const field of fields) {
     const position = positions.get(field.id)!;
     if (position === field.position) continue;
-    await trx.updateTable('metabase_field').set({ position, updated_at: appDb.now() }).where('id', '=', field.id).execute();
+    await trx
+      .updateTable('metabase_field')
+      .set({ position, updated_at: appDb.now() })
+      .where('id', '=', field.id)
+      .execute();
   }
 }
 
@@ -114,7 +118,11 @@ export interface TablesEdited {
  * Applies one edit to every table of `ids` in one transaction, rows read and locked first; undefined (and nothing
  * written) when any id names no table. A changed field_order rewrites the fields' positions.
  */
-export async function editTables(appDb: AppDb, ids: readonly number[], edit: TableEdit): Promise<TablesEdited | undefined> {
+export async function editTables(
+  appDb: AppDb,
+  ids: readonly number[],
+  edit: TableEdit,
+): Promise<TablesEdited | undefined> {
   const unique = [...new Set(ids)];
   if (!unique.every(isStorableId)) return undefined;
   return await appDb.db.transaction().execute(async (trx) => {
@@ -174,7 +182,11 @@ export async function setCustomFieldOrder(appDb: AppDb, tableId: number, ids: re
         .execute();
     }
     const { user_set } = rowEdit(table.user_set, { field_order: 'custom' });
-    await trx.updateTable('metabase_table').set({ field_order: 'custom', user_set, updated_at: now }).where('id', '=', tableId).execute();
+    await trx
+      .updateTable('metabase_table')
+      .set({ field_order: 'custom', user_set, updated_at: now })
+      .where('id', '=', tableId)
+      .execute();
     return true;
   });
 }

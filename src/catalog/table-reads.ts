@@ -8,7 +8,7 @@ import { isStorableId } from './databases.ts';
 
 export const TABLE_BATCH = 1000;
 
-/** `term` as a case-insensitive name prefix, `*` a wildcard (Metabase's newest GET /api/table); LIKE's own wildcards escaped. */
+/** `term` as a case-insensitive name prefix, `*` a wildcard (Metabase's newest GET /api/table), LIKE's escaped. */
 export function namePrefixPattern(term: string): string {
   return `${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`).replaceAll('*', '%')}%`;
 }
@@ -16,8 +16,9 @@ export function namePrefixPattern(term: string): string {
 /**
  * Active tables ordered by name (byte order on both application databases: COLLATE "C" on PostgreSQL, SQLite's
  * binary default), then id, `TABLE_BATCH` rows at a time. Only the ordered ids are read at once (one sort, about 8
- * bytes a table); the rows follow batch by batch through the primary key, only the columns of the Table object, so a
- * 100,000-table catalog is never held whole and no query sorts it more than once. A table deleted meanwhile is left out.
+ * bytes a table); the rows follow batch by batch through the primary key, only the columns of the Table object, so
+ * a 100,000-table catalog is never held whole and no query sorts it more than once. A table deleted meanwhile is left
+ * out.
  */
 export async function* activeTablesByName(
   appDb: AppDb,
@@ -36,7 +37,11 @@ export async function* activeTablesByName(
     .execute();
   for (let i = 0; i < ordered.length; i += TABLE_BATCH) {
     const ids = ordered.slice(i, i + TABLE_BATCH).map((row) => row.id);
-    const rows = await appDb.db.selectFrom('metabase_table').select(CURATED_TABLE_COLUMNS).where('id', 'in', ids).execute();
+    const rows = await appDb.db
+      .selectFrom('metabase_table')
+      .select(CURATED_TABLE_COLUMNS)
+      .where('id', 'in', ids)
+      .execute();
     const byId = new Map(rows.map((row) => [row.id, row]));
     const batch = ids.flatMap((id) => byId.get(id) ?? []);
     if (batch.length > 0) yield batch;

@@ -12,7 +12,11 @@ export interface EditKey {
 }
 
 /** Validates every declared key of `body` (all failures in one 400) and returns the edit: written keys only. */
-export function readEdit<E>(body: JsonObject, keys: Readonly<Record<string, EditKey>>, errors = new ValidationErrors()): E {
+export function readEdit<E>(
+  body: JsonObject,
+  keys: Readonly<Record<string, EditKey>>,
+  errors = new ValidationErrors(),
+): E {
   const edit: Record<string, unknown> = {};
   for (const [key, { rule, nullWrites, ignored }] of Object.entries(keys)) {
     const value = read(errors, body, key, rule);
@@ -49,15 +53,20 @@ function keywordRule(description: string, accepts: (name: string) => boolean): R
 export const entityType = keywordRule('nullable value must be an entity type such as entity/GenericTable.', (name) =>
   /^entity\/\S+$/.test(name),
 );
-export const semanticType = keywordRule('nullable value must be a semantic or relation type such as type/Category.', (name) =>
-  SEMANTIC_TYPES.has(name),
+export const semanticType = keywordRule(
+  'nullable value must be a semantic or relation type such as type/Category.',
+  (name) => SEMANTIC_TYPES.has(name),
 );
 export const coercionStrategy = keywordRule(
   `nullable enum of ${[...COERCIONS.keys()].join(', ')}`,
   (name) => COERCIONS.has(name),
 );
 
-export const optionalMap: Rule<JsonObject> = { ...requiredMap, description: 'nullable value must be a map.', required: false };
+export const optionalMap: Rule<JsonObject> = {
+  ...requiredMap,
+  description: 'nullable value must be a map.',
+  required: false,
+};
 
 export const nfcPath: Rule<string[]> = {
   description: 'nullable value must be an array of non-blank strings.',

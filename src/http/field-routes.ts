@@ -61,7 +61,7 @@ export function fieldValuesBody(
   };
 }
 
-/** PUT /api/field/:id: Metabase's keys; null clears the texts, semantic_type, has_field_values, the FK target and the coercion. */
+/** PUT /api/field/:id: Metabase's keys; null clears the texts, semantic_type, has_field_values, FK target, coercion. */
 export const FIELD_EDIT: Readonly<Record<string, EditKey>> = {
   display_name: { rule: optionalNonBlank, nullWrites: false },
   description: { rule: optionalNonBlank, nullWrites: true },
@@ -95,7 +95,8 @@ export const remappedValues: Rule<unknown[][]> = {
 
 const LABELS_ALL_OR_NONE = 'If remapped values are specified, they must be specified for all field values';
 const NOT_A_LIST =
-  "You can only update the human readable values of a mapped values of a Field whose value of `has_field_values` is `list` or whose 'base_type' is 'type/Boolean'.";
+  'You can only update the human readable values of a mapped values of a Field whose value of `has_field_values` ' +
+  "is `list` or whose 'base_type' is 'type/Boolean'.";
 const SCANNING_DISABLED = 'Data scanning is disabled for this database (is_full_sync is false).';
 
 async function fieldOr404(deps: AppDeps, params: unknown): Promise<FieldRecord> {
@@ -142,7 +143,8 @@ export function registerFieldRoutes(app: FastifyInstance, deps: AppDeps): void {
       throw error;
     }
     if (!field) throw notFound();
-    const target = field.fk_target_field_id === null ? undefined : (await fieldsByIds(deps.appDb, [field.fk_target_field_id])).get(field.fk_target_field_id);
+    const targetId = field.fk_target_field_id;
+    const target = targetId === null ? undefined : (await fieldsByIds(deps.appDb, [targetId])).get(targetId);
     return sendJson(reply, 200, hydratedField(field, target));
   });
 
@@ -181,7 +183,9 @@ export function registerFieldRoutes(app: FastifyInstance, deps: AppDeps): void {
     const field = await fieldOr404(deps, request.params);
     const { table, database } = await scannableDatabase(deps, field);
     const ref = { schema: table.schema, name: table.name };
-    const summary = await withWarehouse(deps, database, (driver, signal) => driver.fieldSummary(ref, field.name, signal));
+    const summary = await withWarehouse(deps, database, (driver, signal) =>
+      driver.fieldSummary(ref, field.name, signal),
+    );
     return sendJson(reply, 200, [
       ['count', summary.count],
       ['distincts', summary.distincts],

@@ -11,7 +11,7 @@ import {
   isPkField,
   shownInQueryMetadata,
 } from '../catalog/curated-objects.ts';
-import { discardTableValues } from '../catalog/field-edits.ts';
+import { discardTableValues, type FieldRecord } from '../catalog/field-edits.ts';
 import { getDatabase, listDatabases } from '../catalog/databases.ts';
 import {
   activeFieldsOf,
@@ -79,11 +79,13 @@ async function databaseOf(deps: AppDeps, table: TableRecord): Promise<DatabaseOb
   return databaseObject((await getDatabase(deps.appDb, table.db_id))!);
 }
 
-/** The table's active fields, each with its FK target, in Metabase's order. */
-async function hydratedFields(deps: AppDeps, tableId: number, keep = (_f: Awaited<ReturnType<typeof activeFieldsOf>>[number]) => true) {
+/** The table's active fields that `keep` accepts, each with its FK target, in Metabase's order. */
+async function hydratedFields(deps: AppDeps, tableId: number, keep: (field: FieldRecord) => boolean = () => true) {
   const fields = (await activeFieldsOf(deps.appDb.db, tableId)).filter(keep);
-  const targets = await fieldsByIds(deps.appDb, fields.flatMap((f) => (f.fk_target_field_id === null ? [] : [f.fk_target_field_id])));
-  return fields.map((f) => hydratedField(f, f.fk_target_field_id === null ? undefined : targets.get(f.fk_target_field_id)));
+  const targetIds = fields.flatMap((f) => (f.fk_target_field_id === null ? [] : [f.fk_target_field_id]));
+  const targets = await fieldsByIds(deps.appDb, targetIds);
+  const targetOf = (f: FieldRecord) => (f.fk_target_field_id === null ? undefined : targets.get(f.fk_target_field_id));
+  return fields.map((f) => hydratedField(f, targetOf(f)));
 }
 
 async function queueTableJob(deps: AppDeps, table: TableRecord, plan: Plan, route: string): Promise<number> {
@@ -104,7 +106,9 @@ function tableStream(deps: AppDeps, term: string | undefined): Readable {
     yield '[';
     let first = true;
     for await (const batch of activeTablesByName(deps.appDb, term === undefined ? {} : { term })) {
-      const objects = batch.map((row) => JSON.stringify({ ...curatedTable(row), db: databases.get(row.db_id) ?? null }));
+      const objects = batch.map((row) =>
+        JSON.stringify({ ...curatedTable(row), db: databases.get(row.db_id) ?? null }),
+      );
       yield `${first ? '' : ','}${objects.join(',')}`;
       first = false;
     }
@@ -135,7 +139,8 @@ export function registerTableRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get(`/api/table/${ROUTE_ID}`, async (request, reply) => {
     const table = await tableOr404(deps, request.params);
     const pk = (await activeFieldsOf(deps.appDb.db, table.id)).find(isPkField);
-    return sendJson(reply, 200, { ...curatedTable(table), db: await databaseOf(deps, table), pk_field: pk?.id ?? null });
+    const db = await databaseOf(deps, table);
+    return sendJson(reply, 200, { ...curatedTable(table), db, pk_field: pk?.id ?? null });
   });
 
   app.put(`/api/table/${ROUTE_ID}`, async (request, reply) => {
@@ -178,7 +183,10 @@ export function registerTableRoutes(app: FastifyInstance, deps: AppDeps): void {
         return {
           relationship: 'Mt1',
           origin_id: origin.id,
-          origin: { ...hydratedField(origin, destination), table: { ...curatedTable(originTable), db: databases.get(originTable.db_id) ?? null } },
+          origin: {
+            ...hydratedField(origin, destination),
+            table: { ...curatedTable(originTable), db: databases.get(originTable.db_id) ?? null },
+          },
           destination_id: destination.id,
           destination: { ...hydratedField(destination, undefined), table: destinationTable },
         };

@@ -5,5 +5,6 @@ import type { CatalogQuery } from './mysql-introspector.ts';
 import { quoteIdentifier } from './mysql-sampling.ts';
 
 export function fieldSummaryQuery(table: TableRef, field: string): CatalogQuery {
-  return { text: `SELECT COUNT(*), COUNT(DISTINCT ${quoteIdentifier(field)}) FROM ${quoteIdentifier(table.name)}`, values: [] };
+  const column = quoteIdentifier(field);
+  return { text: `SELECT COUNT(*), COUNT(DISTINCT ${column}) FROM ${quoteIdentifier(table.name)}`, values: [] };
 }

@@ -350,7 +350,8 @@ class PostgresDriver implements WarehouseDriver {
   async fieldSummary(table: TableRef, field: string, signal: AbortSignal): Promise<FieldSummary> {
     const how = { purpose: 'data', timeoutMs: this.#options.fieldValuesQueryTimeoutMs, rows: 'array' } as const;
     const rows: unknown[][] = [];
-    for await (const row of this.#stream(fieldSummaryQuery(table, field), signal, (r: unknown[]) => r, how)) rows.push(row);
+    const query = fieldSummaryQuery(table, field);
+    for await (const row of this.#stream(query, signal, (r: unknown[]) => r, how)) rows.push(row);
     return fieldSummaryOf(rows[0]);
   }
 

@@ -139,7 +139,8 @@ class SqliteDriver implements WarehouseDriver {
     const { sql, params } = fieldSummaryQuery(table, field);
     const options = { timeoutMs: this.#options.fieldValuesQueryTimeoutMs, signal };
     const rows: unknown[][] = [];
-    for await (const row of this.#connection.query<unknown[]>(sql, params, options, { onColumns: () => {} })) rows.push(row);
+    const data = { onColumns: () => {} };
+    for await (const row of this.#connection.query<unknown[]>(sql, params, options, data)) rows.push(row);
     return fieldSummaryOf(rows[0]);
   }
 

@@ -4,5 +4,6 @@ import { quoteIdentifier } from '../identifiers.ts';
 import type { CatalogQuery } from './sqlite-introspector.ts';
 
 export function fieldSummaryQuery(table: TableRef, field: string): CatalogQuery {
-  return { sql: `SELECT count(*), count(DISTINCT ${quoteIdentifier(field)}) FROM ${quoteIdentifier(table.name)}`, params: [] };
+  const column = quoteIdentifier(field);
+  return { sql: `SELECT count(*), count(DISTINCT ${column}) FROM ${quoteIdentifier(table.name)}`, params: [] };
 }
