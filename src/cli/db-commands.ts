@@ -1,5 +1,5 @@
 // `catalog-sync db add` and `catalog-sync db list`: the management API (notify-api section 6) with MB_ADMIN_API_KEY.
-import { callApi, CliError, failureExit, failureLine, printJson, requireKey, setting, type CliIo } from './client.ts';
+import { callApi, CliError, EXIT, failureExit, failureLine, printJson, requireKey, setting, type CliIo } from './client.ts';
 
 export interface ClientOptions {
   readonly url?: string;
@@ -7,8 +7,10 @@ export interface ClientOptions {
 }
 
 export interface DbAddOptions extends ClientOptions {
-  readonly name: string;
-  readonly engine: string;
+  /** Register the databases of this config file instead (db-add-config.ts). */
+  readonly config?: string;
+  readonly name?: string;
+  readonly engine?: string;
   readonly host?: string;
   readonly port?: string;
   readonly dbname?: string;
@@ -43,6 +45,16 @@ export function databaseBody(options: DbAddOptions, env: CliIo['env']): Record<s
 }
 
 export async function dbAdd(io: CliIo, baseUrl: string, options: DbAddOptions): Promise<number> {
+  const flags = Object.keys(options).filter((k) => !['config', 'url', 'timeout', 'fullSync'].includes(k));
+  if (options.config !== undefined) {
+    if (flags.length > 0 || !options.fullSync) {
+      throw new CliError('--config takes no other database flags (the file describes the databases)', EXIT.badInput);
+    }
+    return (await import('./db-add-config.ts')).dbAddFromConfig(io, baseUrl, options.config, options);
+  }
+  if (options.name === undefined || options.engine === undefined) {
+    throw new CliError('db add needs --name and --engine, or --config FILE', EXIT.badInput);
+  }
   const body = databaseBody(options, io.env);
   const answer = await callApi({
     baseUrl,

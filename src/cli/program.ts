@@ -40,8 +40,9 @@ function buildProgram(io: CliIo, done: (status: number) => void): Command {
     db
       .command('add')
       .description('register a warehouse and queue its first sync; prints the created database')
-      .requiredOption('--name <name>', 'display name')
-      .addOption(new Option('--engine <engine>', 'engine').choices(ENGINES).makeOptionMandatory())
+      .option('--config <file>', 'register the databases of this config file that the server does not have yet')
+      .option('--name <name>', 'display name (required without --config)')
+      .addOption(new Option('--engine <engine>', 'engine (required without --config)').choices(ENGINES))
       .option('--host <host>', 'server host (postgres, mysql)')
       .option('--port <port>', 'server port (postgres, mysql)')
       .option('--dbname <dbname>', 'database name (postgres, mysql)')

@@ -152,15 +152,15 @@ describe('runCli without a server', () => {
     assert.ok(!io.stderr.includes('secret-notify-key'));
   });
 
-  test('usage errors exit non-zero with commander\'s message', async () => {
+  test('usage errors exit 2 (bad input) with their message', async () => {
     const io = collector({ MB_API_KEY: 'k' });
-    assert.notEqual(await runCli(['notify', '1', '--scan', 'deep'], io), 0);
+    assert.equal(await runCli(['notify', '1', '--scan', 'deep'], io), 2);
     assert.match(io.stderr, /--scan <scan>' argument 'deep' is invalid/);
     const missing = collector({});
-    assert.notEqual(await runCli(['db', 'add', '--engine', 'sqlite'], missing), 0);
-    assert.match(missing.stderr, /required option '--name <name>' not specified/);
+    assert.equal(await runCli(['db', 'add', '--engine', 'sqlite'], missing), 2);
+    assert.match(missing.stderr, /db add needs --name and --engine, or --config FILE/);
     const timeout = collector({});
-    assert.notEqual(await runCli(['db', 'list', '--timeout', '0'], timeout), 0);
+    assert.equal(await runCli(['db', 'list', '--timeout', '0'], timeout), 2);
     assert.match(timeout.stderr, /--timeout must be a positive number of seconds/);
   });
 
