@@ -7,7 +7,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ENGINES } from '../drivers/driver.ts';
 import { scopeOf } from './auth.ts';
+import { editRules, requiredIds } from './edit-rules.ts';
+import { FIELD_EDIT, remappedValues } from './field-routes.ts';
 import { sendJson } from './replies.ts';
+import { BULK_EDIT, TABLE_EDIT } from './table-routes.ts';
 import { nonNegative, TASK_STATUSES } from './task-routes.ts';
 import {
   optionalBoolean,
@@ -61,6 +64,10 @@ const ROUTE_RULES: Readonly<Record<string, RouteRules>> = {
       is_full_sync: optionalBoolean,
     },
   },
+  'PUT /api/table': { body: { ids: requiredIds, ...editRules(BULK_EDIT) } },
+  [`PUT /api/table/${ROUTE_ID}`]: { params: ID, body: editRules(TABLE_EDIT) },
+  [`PUT /api/field/${ROUTE_ID}`]: { params: ID, body: editRules(FIELD_EDIT) },
+  [`POST /api/field/${ROUTE_ID}/values`]: { params: ID, body: { values: remappedValues } },
   'GET /api/task': {
     querystring: { limit: nonNegative, offset: nonNegative, db_id: optionalId, status: optionalEnum(TASK_STATUSES) },
   },

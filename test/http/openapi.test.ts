@@ -64,6 +64,8 @@ describe('OpenAPI document', () => {
     assert.deepEqual(body.required, ['name', 'engine', 'details']);
     assert.equal(body.properties.engine!.description, 'enum of postgres, mysql, sqlite, duckdb');
     assert.deepEqual((body.properties.engine as unknown as { enum: string[] }).enum, ['postgres', 'mysql', 'sqlite', 'duckdb']);
+    const field = doc.paths['/api/field/{id}']!.put!.requestBody!.content['application/json']!.schema;
+    assert.ok(['display_name', 'description', 'semantic_type', 'visibility_type'].every((k) => k in field.properties));
     const task = doc.paths['/api/task']!.get!.parameters!.map((p) => `${p.in}:${p.name}`);
     assert.deepEqual(task, ['query:limit', 'query:offset', 'query:db_id', 'query:status']);
     // The contract's own 400 body, not Fastify's schema error.
