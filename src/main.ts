@@ -61,7 +61,13 @@ export async function startService(
     if (filePlan !== null) {
       const applied = await applyConfigPlan(appDb, filePlan);
       logger.info(
-        { file: configFile, created: applied.created, updated: applied.updated, unchanged: applied.unchanged.length },
+        {
+          file: configFile,
+          created: applied.created,
+          updated: applied.updated,
+          deleted: applied.deleted,
+          unchanged: applied.unchanged.length,
+        },
         'config file applied',
       );
     }

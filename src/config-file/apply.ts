@@ -1,13 +1,15 @@
 // Applies a validated config file at start-up, idempotently: the settings, then each database matched by engine +
 // name (the lowest id when several share them), created with its initial full sync as POST /api/database registers
 // one, or updated in the keys the file sets that differ from the row. Databases absent from the file are left
-// alone; a second run over an unchanged file writes nothing and queues nothing. Several instances applying the same
+// alone; `delete` entries remove every database of that engine and name with its catalog and jobs (as DELETE
+// /api/database/:id does). A second run over an unchanged file writes nothing and queues nothing. Several instances applying the same
 // file at once take turns under one PostgreSQL advisory lock, so none creates a duplicate.
 import { sql } from 'kysely';
 import { updateDatabase, type DatabaseUpdate } from '../catalog/database-edits.ts';
 import { FULL_DATABASE_PLAN, insertDatabase, listDatabases, type DatabaseRecord } from '../catalog/databases.ts';
 import type { AppDb } from '../db/connect.ts';
 import { parseJson, toBool } from '../db/schema.ts';
+import { deleteDatabaseWithJobs } from '../jobs/cancel.ts';
 import { enqueue } from '../jobs/queue.ts';
 import type { ConfigFilePlan, DatabaseColumns, DatabaseEntry, FileSettingName } from './validate.ts';
 
@@ -15,6 +17,8 @@ export interface ApplyResult {
   readonly created: readonly number[];
   readonly updated: readonly number[];
   readonly unchanged: readonly number[];
+  /** Databases removed by `delete` entries. */
+  readonly deleted: readonly number[];
   /** Initial syncs queued for the created databases (none when config-from-file-sync-databases is false). */
   readonly jobs: readonly number[];
 }
@@ -45,8 +49,21 @@ async function applyLocked(appDb: AppDb, plan: ConfigFilePlan): Promise<ApplyRes
   for (const [key, value] of Object.entries(plan.settings)) await writeSetting(appDb, key, JSON.stringify(value));
   const syncNew = (await readBooleanSetting(appDb, 'config-from-file-sync-databases')) ?? true;
   const existing = (await listDatabases(appDb)).sort((a, b) => a.id - b.id);
-  const result = { created: [] as number[], updated: [] as number[], unchanged: [] as number[], jobs: [] as number[] };
+  const result = {
+    created: [] as number[],
+    updated: [] as number[],
+    unchanged: [] as number[],
+    deleted: [] as number[],
+    jobs: [] as number[],
+  };
   for (const entry of plan.databases) {
+    if (entry.delete) {
+      for (const row of existing.filter((r) => r.engine === entry.engine && r.name === entry.name)) {
+        // Before the workers start: another instance's run of its job stops at its next heartbeat or fenced write.
+        if (await deleteDatabaseWithJobs(appDb, row.id)) result.deleted.push(row.id);
+      }
+      continue;
+    }
     const row = existing.find((r) => r.engine === entry.engine && r.name === entry.name);
     if (row === undefined) {
       const { id, jobId } = await createDatabase(appDb, entry, syncNew);

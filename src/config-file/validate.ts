@@ -25,7 +25,9 @@ export interface DatabaseEntry {
   readonly index: number;
   readonly name: string;
   readonly engine: Engine;
-  /** Normalized as POST /api/database stores them (defaults filled). */
+  /** `delete: DELETE_WITH_DEPENDENTS:<name>`: the database with this engine and name goes, with its catalog and jobs. */
+  readonly delete: boolean;
+  /** Normalized as POST /api/database stores them (defaults filled); empty for a delete entry. */
   readonly details: Readonly<Record<string, unknown>>;
   /** The optional columns the entry sets; a key absent from the file is left as stored. */
   readonly columns: Readonly<DatabaseColumns>;
@@ -166,21 +168,25 @@ function checkDatabase(
   if (!engineOk && !templated(engine)) {
     report([...path, 'engine'], engine == null ? 'is required' : `must be one of ${list(ENGINES)}`);
   }
-  if (!isMap(details)) report([...path, 'details'], details == null ? 'is required' : 'must be a map');
+  const deletion = Object.hasOwn(entry, 'delete');
+  if (deletion && !templated(entry.delete) && entry.delete !== `DELETE_WITH_DEPENDENTS:${String(name)}`) {
+    report([...path, 'delete'], 'must be DELETE_WITH_DEPENDENTS:<the entry\'s name>');
+  }
+  if (!deletion && !isMap(details)) report([...path, 'details'], details == null ? 'is required' : 'must be a map');
   const columns: DatabaseColumns = {};
   for (const [key, value] of Object.entries(entry)) {
-    if (key === 'name' || key === 'engine' || key === 'details') continue;
+    if (key === 'name' || key === 'engine' || key === 'details' || key === 'delete') continue;
     const check = OPTIONAL_COLUMNS[key];
     if (!check) {
-      report([...path, key], `is not a key catalog-sync stores (name, engine, details, ${list(Object.keys(OPTIONAL_COLUMNS))})`);
+      report([...path, key], `is not a key catalog-sync stores (name, engine, details, delete, ${list(Object.keys(OPTIONAL_COLUMNS))})`);
     } else if (!templated(value)) {
       checkColumn(check, key, value, [...path, key], columns, report, templated);
     }
   }
   let normalized: Record<string, unknown> = {};
-  if (engineOk && isMap(details)) normalized = checkDetails(engine as Engine, details, [...path, 'details'], report, templated);
+  if (engineOk && isMap(details) && !deletion) normalized = checkDetails(engine as Engine, details, [...path, 'details'], report, templated);
   if (failures > 0) return null;
-  return { index, name: name as string, engine: engine as Engine, details: normalized, columns };
+  return { index, name: name as string, engine: engine as Engine, delete: deletion, details: normalized, columns };
 }
 
 function checkColumn(

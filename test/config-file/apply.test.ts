@@ -91,7 +91,7 @@ describe('applying the config file', () => {
 
     await sleep(5); // a write would now show in updated_at
     const second = await applyConfigPlan(appDb, planOf(fileText(dir), 'config.yml', ENV));
-    assert.deepEqual(second, { created: [], updated: [], unchanged: first.created, jobs: [] });
+    assert.deepEqual(second, { created: [], updated: [], unchanged: first.created, deleted: [], jobs: [] });
     assert.deepEqual(await snapshot(appDb), created);
 
     // A changed description: that key of that row only; no job; the hand-added database untouched.
@@ -106,6 +106,16 @@ describe('applying the config file', () => {
     for (const id of [other.id, first.created[1]]) {
       assert.deepEqual(after.databases.find((d) => d.id === id), created.databases.find((d) => d.id === id));
     }
+
+    // A delete entry removes CRM with its job, once; the hand-added database stays.
+    const crm = first.created[1]!;
+    const deletion = fileText(dir).replace(/    - name: CRM[\s\S]*$/, '    - {name: CRM, engine: sqlite, delete: "DELETE_WITH_DEPENDENTS:CRM"}\n');
+    const removed = await applyConfigPlan(appDb, planOf(deletion, 'config.yml', ENV));
+    assert.deepEqual(removed.deleted, [crm]);
+    const gone = await snapshot(appDb);
+    assert.deepEqual(gone.databases.map((d) => d.id).sort(), [other.id, shop.id].sort());
+    assert.ok(gone.jobs.every((j) => j.database_id !== crm));
+    assert.deepEqual((await applyConfigPlan(appDb, planOf(deletion, 'config.yml', ENV))).deleted, []);
   });
 
   test('concurrent applies of one file create each database once', async (t) => {

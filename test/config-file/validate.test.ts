@@ -115,7 +115,7 @@ config:
     assert.deepEqual(problems(text), [
       'config.yml:3: config.users is a Metabase section that catalog-sync does not have (settings, databases)',
       'config.yml:5: config.settings.site-name is not a setting a file may set (config-from-file-sync-databases)',
-      'config.yml:10: config.databases[0].is_sample is not a key catalog-sync stores (name, engine, details, description, caveats, points_of_interest, is_full_sync, is_attached_dwh, metadata_sync_schedule, cache_field_values_schedule, settings)',
+      'config.yml:10: config.databases[0].is_sample is not a key catalog-sync stores (name, engine, details, delete, description, caveats, points_of_interest, is_full_sync, is_attached_dwh, metadata_sync_schedule, cache_field_values_schedule, settings)',
       'config.yml:9: config.databases[0].details.pasword is not a details key of sqlite (db)',
       'config.yml:14: config.databases[1].cache_field_values_schedule is not a supported Quartz cron string: hours: 25 is out of range 0-23',
       'config.yml:15: config.databases[1].settings.auto_cruft_columns[0] is not a valid regular expression',
@@ -128,6 +128,10 @@ config:
     assert.deepEqual(problems(twice), [
       'config.yml:6: config.databases[2].details is required',
       'config.yml:5: config.databases[1].name repeats config.databases[0] (same engine and name)',
+    ]);
+    const deletion = `version: 1\nconfig:\n  databases:\n    - {name: A, engine: sqlite, delete: "DELETE_WITH_DEPENDENTS:A"}\n    - {name: B, engine: sqlite, delete: "DELETE_WITH_DEPENDENTS:A"}\n`;
+    assert.deepEqual(problems(deletion), [
+      "config.yml:5: config.databases[1].delete must be DELETE_WITH_DEPENDENTS:<the entry's name>",
     ]);
     const notYaml = `version: 1\nconfig:\n  databases:\n    - name: A\n      details: {password: "${SECRET}"\n`;
     const [line] = problems(notYaml);
