@@ -184,7 +184,8 @@ export class WorkerPool {
     const appDb = this.#appDb;
     const owner = this.instanceId;
     const ttl = this.#config.leaseTtlSeconds;
-    const log = this.#logger.child({ job_id: job.id, db_id: job.databaseId });
+    // job_id, database_id and phase come from the job's log context (runWithJobLog).
+    const log = this.#logger;
     const controller = new AbortController();
     let finish!: () => void;
     this.#active.set(job.id, { controller, done: new Promise<void>((resolve) => (finish = resolve)) });

@@ -190,6 +190,7 @@ describe('metrics, probes and job logs of a running service', () => {
   test('job log lines carry job_id, database_id and phase; one summary line per job', async () => {
     await scrapeAfterJobs(3);
     const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const raw of logs) assert.ok((raw.match(/"job_id":/g) ?? []).length <= 1, `one job_id key: ${raw}`);
     const steps = lines.filter((l) => typeof l.msg === 'string' && / (started|success|failed)$/.test(l.msg) && 'step' in l);
     assert.ok(steps.length > 10);
     for (const line of steps) {
