@@ -1,12 +1,13 @@
 // GET /api/task (notify-api.md section 6.7): task history in Metabase's shape, {total, data, limit, offset}, newest
 // first, filterable by database and status, paged by `limit` and `offset` as Metabase's offset-paging middleware does.
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AppDeps } from '../app.ts';
 import { isStorableId } from '../catalog/databases.ts';
 import type { AppDb } from '../db/connect.ts';
 import { parseJson, type TaskHistoryRow } from '../db/schema.ts';
-import { sendJson } from './replies.ts';
+import { JSON_TYPE, sendJson } from './replies.ts';
 import { ValidationErrors, optionalEnum, optionalId, read, type JsonObject, type Rule } from './validation.ts';
 
 /** A task_history row under its column names (sync-engine.md section 2.7), task_details and logs parsed. */
@@ -103,19 +104,66 @@ export function registerTaskRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (query.dbId !== undefined && !isStorableId(query.dbId)) {
       return sendJson(reply, 200, { total: 0, data: [], ...page });
     }
-    const filtered = deps.appDb.db
-      .selectFrom('task_history')
-      .$if(query.dbId !== undefined, (qb) => qb.where('db_id', '=', query.dbId!))
-      .$if(query.status !== undefined, (qb) => qb.where('status', '=', query.status!));
-    const { total } = await filtered
+    const { total } = await filtered(deps.appDb, query)
       .select((eb) => eb.fn.countAll<number | string>().as('total'))
       .executeTakeFirstOrThrow();
-    const rows = await filtered
+    // The exact body of JSON.stringify({total, data, limit, offset}), written TASK_BATCH rows at a time.
+    async function* body(): AsyncGenerator<string> {
+      yield `{"total":${Number(total)},"data":[`;
+      let first = true;
+      for await (const row of taskRows(deps.appDb, query)) {
+        yield (first ? '' : ',') + JSON.stringify(taskObject(row));
+        first = false;
+      }
+      yield `],"limit":${JSON.stringify(page.limit)},"offset":${JSON.stringify(page.offset)}}`;
+    }
+    return reply.code(200).type(JSON_TYPE).send(Readable.from(body()));
+  });
+}
+
+/** Rows read per statement of GET /api/task, so that an unpaged request holds at most this many in memory. */
+export const TASK_BATCH = 500;
+
+function filtered(appDb: AppDb, query: TaskQuery) {
+  return appDb.db
+    .selectFrom('task_history')
+    .$if(query.dbId !== undefined, (qb) => qb.where('db_id', '=', query.dbId!))
+    .$if(query.status !== undefined, (qb) => qb.where('status', '=', query.status!));
+}
+
+/**
+ * The page's rows newest first, TASK_BATCH per statement: the first batch skips `offset`, each next one starts after
+ * the last row read (keyset on started_at, id, compared at full precision through started_at's text form).
+ */
+async function* taskRows(appDb: AppDb, query: TaskQuery): AsyncGenerator<Selectable<TaskHistoryRow>> {
+  let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+  type After = { key: string; id: number };
+  let after: After | null = null;
+  const startedText = sql<string>`CAST(started_at AS TEXT)`;
+  const started = appDb.kind === 'postgres' ? (key: string) => sql`CAST(${key} AS timestamptz)` : (key: string) => sql`${key}`;
+  while (remaining > 0) {
+    const size = Math.min(TASK_BATCH, remaining);
+    const last: After | null = after;
+    const rows: (Selectable<TaskHistoryRow> & { started_key: string })[] = await filtered(appDb, query)
       .selectAll()
+      .select(startedText.as('started_key'))
+      .$if(last !== null, (qb) =>
+        qb.where((eb) =>
+          eb.or([
+            eb(sql`started_at`, '<', started(last!.key)),
+            eb.and([eb(sql`started_at`, '=', started(last!.key)), eb('id', '<', last!.id)]),
+          ]),
+        ),
+      )
       .orderBy('started_at', 'desc')
       .orderBy('id', 'desc')
-      .$if(query.limit !== null, (qb) => qb.limit(query.limit!).offset(query.offset!))
+      .limit(size)
+      .$if(last === null && (query.offset ?? 0) > 0, (qb) => qb.offset(query.offset!))
       .execute();
-    return sendJson(reply, 200, { total: Number(total), data: rows.map(taskObject), ...page });
-  });
+    for (const { started_key: _key, ...row } of rows) yield row;
+    if (rows.length < size) return;
+    remaining -= rows.length;
+    const tail = rows[rows.length - 1]!;
+    after = { key: tail.started_key, id: tail.id };
+  }
 }
