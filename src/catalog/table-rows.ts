@@ -193,16 +193,17 @@ export async function updateTable(db: Db, id: number, changes: TableChanges, now
     .execute();
 }
 
-/** The stored index JSON of the given tables. */
+/** The stored index (or foreign-key) JSON of the given tables. */
 export async function selectTablesJson(
   db: Db,
   ids: readonly number[],
   forUpdate: boolean,
-): Promise<{ id: number; database_indexes: string }[]> {
+  column: 'database_indexes' | 'database_foreign_keys' = 'database_indexes',
+): Promise<{ id: number; json: string }[]> {
   if (ids.length === 0) return [];
   return db
     .selectFrom('metabase_table')
-    .select(['id', 'database_indexes'])
+    .select(['id', sql.ref<string>(column).as('json')])
     .where('id', 'in', [...ids])
     .$if(forUpdate, (qb) => qb.forUpdate())
     .execute();

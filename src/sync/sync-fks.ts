@@ -20,11 +20,12 @@ import {
   chunks,
   emptyForeignKeyJson,
   selectActiveTables,
+  selectTablesJson,
   setTablesJson,
 } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { MAX_SCOPE_TABLES, type ForeignKeyMetadata, type TableRef } from '../drivers/driver.ts';
-import { writeBatchIfChanged, type BatchPlan } from './batch.ts';
+import { readOrNull, writeBatchIfChanged, type BatchPlan } from './batch.ts';
 import { catalogWrite, lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { PhaseTable } from './metadata-state.ts';
@@ -220,17 +221,29 @@ export async function syncForeignKeys(
 
   // Clearing: only after a complete listing, only for source tables in scope whose constraints were all written.
   const clearable = tables.filter((t) => !failedTables.has(identityKey(t.schema, t.name)));
+  const clearing = async (db: Kysely<AppSchema>, ids: readonly number[], lock: boolean): Promise<RowUpdate[]> => {
+    const updates: RowUpdate[] = [];
+    for (const field of await selectFieldsWithFkTarget(db, ids, lock)) {
+      if (reportedSources.has(field.id)) continue;
+      const changes = clearField(field);
+      if (changes !== null) updates.push({ id: field.id, changes });
+    }
+    return updates;
+  };
   for (const chunk of chunks(clearable, MAX_SCOPE_TABLES)) {
+    const ids = chunk.map((t) => t.id);
+    const without = chunk.filter((t) => !tablesWithConstraints.has(t.id)).map((t) => t.id);
+    // Compared first without locks: a chunk with nothing to clear opens no transaction.
+    const nothingToClear = await readOrNull(ctx, async () => {
+      if ((await clearing(ctx.appDb.db, ids, false)).length > 0) return false;
+      const json = await selectTablesJson(ctx.appDb.db, without, false, 'database_foreign_keys');
+      return json.every((r) => r.json === '[]');
+    });
+    if (nothingToClear === true) continue;
     try {
       const cleared = await catalogWrite(ctx, async (trx) => {
-        const updates: RowUpdate[] = [];
-        for (const field of await selectFieldsWithFkTarget(trx, chunk.map((t) => t.id), lockRows(ctx))) {
-          if (reportedSources.has(field.id)) continue;
-          const changes = clearField(field);
-          if (changes !== null) updates.push({ id: field.id, changes });
-        }
+        const updates = await clearing(trx, ids, lockRows(ctx));
         await updateFields(trx, ctx.appDb.kind, updates);
-        const without = chunk.filter((t) => !tablesWithConstraints.has(t.id)).map((t) => t.id);
         await emptyForeignKeyJson(trx, without, ctx.appDb.now());
         return updates.length;
       });

@@ -55,7 +55,7 @@ export async function syncIndexes(
       async (db, items, lock) => {
         const ids = items.map((t) => t.id);
         const storedRows = await selectTablesJson(db, ids, lock);
-        const stored = new Map(storedRows.map((r) => [r.id, r.database_indexes]));
+        const stored = new Map(storedRows.map((r) => [r.id, r.json]));
         const jsonOf = (id: number) => `[${indexes.get(id) ?? ''}]`;
         const indexedByTable = new Map(items.map((t) => [t.id, indexedColumns(JSON.parse(jsonOf(t.id)) as IndexJson[])]));
         const firstColumns = [...indexedByTable.values()].flatMap((names) => [...names]);
