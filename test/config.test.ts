@@ -54,6 +54,7 @@ describe('loadConfig', () => {
         catalogQueryTimeoutSeconds: 300,
         sampleQueryTimeoutSeconds: 120,
         fieldValuesQueryTimeoutSeconds: 60,
+        fieldValuesRowBudget: 1000000,
         jobTimeoutSeconds: 21600,
         shutdownGraceSeconds: 30,
         maxFingerprintFields: 10000,
