@@ -48,7 +48,7 @@ async function startFails(t: { after(fn: () => unknown): void }, env: Record<str
 }
 
 describe('credentials encrypted at rest', () => {
-  test('stored bytes, wrong key, rotation, and no password in any log', { timeout: 120_000 }, async (t) => {
+  test('stored bytes, wrong key, rotation, and no password in any log', { timeout: 300_000 }, async (t) => {
     const cleanup = lastFirst(t);
     const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-enc-'));
     cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
