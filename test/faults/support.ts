@@ -98,7 +98,7 @@ export async function catalogViolations(
     if (complete && columns !== undefined && table.activeFields !== columns) {
       out.push(`${table.name} has ${table.activeFields} active fields, the warehouse ${columns}`);
     }
-    if (complete && columns === undefined && table.active) out.push(`${table.name} is gone from the warehouse but active`);
+    if (complete && columns === undefined && table.active) out.push(`${table.name} is gone but active`);
   }
   if (complete) {
     const names = new Set(tables.map((table) => table.name));
@@ -123,9 +123,9 @@ export async function catalogViolations(
 export async function pgServerControl(url: string): Promise<{ crash(): void; start(): void }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const { rows } = await client.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'data_directory'`);
+  const { rows } = await client.query<{ data_directory: string }>(`SHOW data_directory`);
   await client.end();
-  const dataDir = rows[0]!.setting;
+  const dataDir = rows[0]!.data_directory;
   const bin = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin']
     .map((dir) => join(dir, 'pg_ctl'))
     .find((path) => existsSync(path)) ?? 'pg_ctl';

@@ -28,10 +28,14 @@ const COLUMNS = 8;
 const FAULTS: readonly { readonly name: string; readonly fault: Fault; readonly reason: RegExp }[] = [
   { name: 'refuses connections', fault: { kind: 'refuse' }, reason: /connect|refused|closed|terminated|lost/i },
   { name: 'hangs mid-result', fault: { kind: 'hang', afterBytes: 6_000 }, reason: /time|timed out|deadline/i },
-  { name: 'drops the connection mid-listing', fault: { kind: 'drop', afterBytes: 6_000 }, reason: /connect|lost|terminated|closed|ended/i },
+  {
+    name: 'drops the connection mid-listing',
+    fault: { kind: 'drop', afterBytes: 6_000 },
+    reason: /connect|lost|terminated|closed|ended/i,
+  },
 ];
 
-test('warehouse faults: the job fails with its reason, nothing is retired or half-written, others keep syncing', async (t) => {
+test('warehouse faults: the job fails with its reason, nothing retired or half-written, others sync', async (t) => {
   const cleanup = lastFirst(t);
   const dir = mkdtempSync(join(tmpdir(), 'catalog-sync-faults-'));
   cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,7 +54,8 @@ test('warehouse faults: the job fails with its reason, nothing is retired or hal
   const appDb = openAppDb({ kind: 'sqlite', file });
   cleanup.after(() => appDb.close());
 
-  const faultyId = await register(instance, 'Faulty', { ...faulty.details, host: proxy.host, port: proxy.port }, { fullSync: false });
+  const behindProxy = { ...faulty.details, host: proxy.host, port: proxy.port };
+  const faultyId = await register(instance, 'Faulty', behindProxy, { fullSync: false });
   const healthyId = await register(instance, 'Healthy', healthy.details, { fullSync: false });
   await until('the initial syncs', 60, async () => ((await unfinishedJobs(appDb)) === 0 ? true : undefined));
   assert.deepEqual(await catalogViolations(appDb, faultyId, await warehouseTables(faulty.url), true), []);
@@ -76,9 +81,9 @@ test('warehouse faults: the job fails with its reason, nothing is retired or hal
 
     const tables = await catalogTables(appDb, faultyId);
     assert.equal(tables.filter((table) => table.active).length, activeBefore, `${name}: no table retired`);
-    assert.ok(tables.find((table) => table.name === gone)?.active, `${name}: ${gone} stays active after a failed listing`);
+    assert.ok(tables.find((table) => table.name === gone)?.active, `${name}: ${gone} stays active`);
     before.set(gone, COLUMNS);
-    assert.deepEqual(await catalogViolations(appDb, faultyId, before, false), [], `${name}: consistent after the failure`);
+    assert.deepEqual(await catalogViolations(appDb, faultyId, before, false), [], `${name}: consistent after it`);
 
     proxy.set({ kind: 'pass' });
     const recovery = await jobEnd(instance, await notify(instance, faultyId, { scan: 'schema' }), 30);

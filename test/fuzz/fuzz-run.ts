@@ -48,6 +48,8 @@ export interface FuzzReport {
   readonly routes: number;
   readonly routesFrom: 'openapi' | 'fixed list';
   readonly atimeTracked: boolean;
+  /** The service process's peak resident memory (VmHWM), in MiB, when /proc tells it. */
+  readonly servicePeakRssMiB: number | null;
   /** Problems found; empty when every property held. */
   readonly failures: readonly string[];
 }
@@ -66,8 +68,9 @@ interface Fixture {
 function createSqliteWarehouse(file: string): void {
   const db = new SQLite(file);
   for (const name of SQLITE_TABLES) {
-    db.exec(`CREATE TABLE "${name.replaceAll('"', '""')}" (id INTEGER PRIMARY KEY, "näme" TEXT, amount REAL, "select" TEXT)`);
-    db.exec(`INSERT INTO "${name.replaceAll('"', '""')}" ("näme", amount, "select") VALUES ('a', 1.5, 'x'), ('b', 2, NULL)`);
+    const quoted = `"${name.replaceAll('"', '""')}"`;
+    db.exec(`CREATE TABLE ${quoted} (id INTEGER PRIMARY KEY, "näme" TEXT, amount REAL, "select" TEXT)`);
+    db.exec(`INSERT INTO ${quoted} ("näme", amount, "select") VALUES ('a', 1.5, 'x'), ('b', 2, NULL)`);
   }
   db.close();
 }
@@ -106,12 +109,15 @@ async function enumerateRoutes(port: number): Promise<{ routes: Route[]; from: '
     for (const [path, item] of Object.entries(paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(item)) {
         if (!/^(get|post|put|delete|patch)$/.test(method)) continue;
-        const template = path.replace(/\{id\}|:id(\([^)]*\))?/g, '{id}').replace(/\{(?!id\})[^}]+\}|:[a-z_]+(\([^)]*\))?|\*/gi, '{text}');
+        const template = path
+          .replace(/\{id\}|:id(\([^)]*\))?/g, '{id}')
+          .replace(/\{(?!id\})[^}]+\}|:[a-z_]+(\([^)]*\))?|\*/gi, '{text}');
         found.push({ method: method.toUpperCase(), path: template });
       }
     }
     const known = new Set(found.map((route) => `${route.method} ${route.path}`));
-    return { routes: [...found, ...FIXED_ROUTES.filter((route) => !known.has(`${route.method} ${route.path}`))], from: 'openapi' };
+    const missing = FIXED_ROUTES.filter((route) => !known.has(`${route.method} ${route.path}`));
+    return { routes: [...found, ...missing], from: 'openapi' };
   }
   return { routes: [...FIXED_ROUTES], from: 'fixed list' };
 }
@@ -133,7 +139,11 @@ async function setUp(t: Cleanup, dir: string): Promise<Fixture> {
   });
   const port = Number(new URL(instance.url).port);
   const admin = { 'X-API-KEY': ADMIN_KEY };
-  const sqliteDb = await call(port, 'POST', '/api/database', admin, { name: 'Fuzz SQLite', engine: 'sqlite', details: { db: sqliteWarehouse } });
+  const sqliteDb = await call(port, 'POST', '/api/database', admin, {
+    name: 'Fuzz SQLite',
+    engine: 'sqlite',
+    details: { db: sqliteWarehouse },
+  });
   const pgDb = await call(port, 'POST', '/api/database', admin, {
     name: 'Fuzz PostgreSQL',
     engine: 'postgres',
@@ -172,6 +182,19 @@ async function waitQuiet(appDb: SQLite.Database, timeoutMs: number): Promise<voi
   }
 }
 
+/** VmHWM of a Linux process in MiB; null elsewhere. */
+function peakRssMiB(pid: number): number | null {
+  const status = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+  return kb === undefined ? null : Math.round(Number(kb) / 1024);
+}
+
 /** Arms the file's access time: with relatime, the next read sets it again when it is not after the change time. */
 function armAccessTime(file: string): number {
   const { mtime } = statSync(file);
@@ -184,8 +207,10 @@ function describe(c: FuzzCase): string {
   if (c.raw) return `raw ${JSON.stringify(c.raw.subarray(0, 160).toString('latin1'))}`;
   const r = c.request!;
   const headers = r.headers.slice(0, 6).map(([n, v]) => `${n}: ${String(v).slice(0, 40)}`).join(' | ');
-  const body = r.body === null ? 'no body' : `${r.body.length} bytes ${JSON.stringify(r.body.subarray(0, 120).toString('latin1'))}`;
-  return `${r.method} ${r.target.slice(0, 160)} [${headers}${r.headers.length > 6 ? ` …+${r.headers.length - 6}` : ''}] ${body}${r.chunked ? ` chunked/${r.chunked}` : ''}`;
+  const more = r.headers.length > 6 ? ` …+${r.headers.length - 6}` : '';
+  const start = r.body === null ? '' : JSON.stringify(r.body.subarray(0, 120).toString('latin1'));
+  const body = r.body === null ? 'no body' : `${r.body.length} bytes ${start}${r.chunked ? ` chunked/${r.chunked}` : ''}`;
+  return `${r.method} ${r.target.slice(0, 160)} [${headers}${more}] ${body}`;
 }
 
 function send(port: number, c: FuzzCase): Promise<RawAnswer> {
@@ -283,11 +308,14 @@ export async function runFuzz(t: Cleanup, options: FuzzOptions): Promise<FuzzRep
         if (!isGet && !(status >= 400 && status < 500)) fail(`a quiet request got ${status}: ${describe(c)}`);
       });
       const changed: string[] = [];
-      if (fixture.pgProxy.statements !== statements) changed.push(`${fixture.pgProxy.statements - statements} PostgreSQL warehouse statements`);
+      const ran = fixture.pgProxy.statements - statements;
+      if (ran !== 0) changed.push(`${ran} PostgreSQL warehouse statements`);
       if (appDb.pragma('data_version', { simple: true }) !== version) changed.push('an application-database write');
       if (appDb.prepare('SELECT count(*) FROM sync_job').pluck().get() !== jobs) changed.push('a new job');
-      if (atimeTracked && statSync(fixture.sqliteWarehouse).atimeMs !== atime) changed.push('a read of the SQLite warehouse');
-      if (changed.length > 0) fail(`quiet batch of round ${rounds} caused ${changed.join(', ')}:\n${quiet.map(describe).join('\n')}`);
+      if (atimeTracked && statSync(fixture.sqliteWarehouse).atimeMs !== atime) changed.push('a SQLite warehouse read');
+      if (changed.length > 0) {
+        fail(`quiet batch of round ${rounds} caused ${changed.join(', ')}:\n${quiet.map(describe).join('\n')}`);
+      }
       if (!(await alive(`quiet round ${rounds}`))) return false;
       if (rounds % 20 === 0) options.log?.(`# ${requests} requests, ${fiveXx} unexpected 5xx`);
       return failures.length === 0;
@@ -299,9 +327,10 @@ export async function runFuzz(t: Cleanup, options: FuzzOptions): Promise<FuzzRep
   const left = new SQLite(fixture.sqliteWarehouse, { readonly: true });
   const count = left.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get();
   left.close();
-  if (count !== SQLITE_TABLES.length) fail(`the SQLite warehouse has ${String(count)} tables instead of ${SQLITE_TABLES.length}`);
+  if (count !== SQLITE_TABLES.length) fail(`the SQLite warehouse has ${String(count)} tables, not ${SQLITE_TABLES.length}`);
   const integrity = appDb.pragma('integrity_check', { simple: true });
   if (integrity !== 'ok') fail(`application database integrity_check: ${String(integrity)}`);
+  const servicePeakRssMiB = peakRssMiB(instance.pid);
   if ((await instance.stop()) !== 0) fail(`the service did not exit 0 on SIGTERM:\n${instance.output().slice(-2000)}`);
   return {
     requests,
@@ -314,11 +343,13 @@ export async function runFuzz(t: Cleanup, options: FuzzOptions): Promise<FuzzRep
     routes: ctx.routes.length,
     routesFrom: fixture.routesFrom,
     atimeTracked,
+    servicePeakRssMiB,
     failures,
   };
 }
 
 /** The last line of a run: the count and the 5xx count. */
 export function summaryLine(report: FuzzReport): string {
-  return `fuzz: ${report.requests} requests, ${report.fiveXx} 5xx (seed ${report.seed}; ${report.contractFiveXx} contract 504/500 answers to waiting notifies not counted)`;
+  const contract = `${report.contractFiveXx} contract 504/500 answers to waiting notifies not counted`;
+  return `fuzz: ${report.requests} requests, ${report.fiveXx} 5xx (seed ${report.seed}; ${contract})`;
 }

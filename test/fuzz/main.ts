@@ -8,9 +8,14 @@ const steps: (() => unknown)[] = [];
 let status = 0;
 try {
   const started = Date.now();
-  const report = await runFuzz({ after: (fn) => void steps.push(fn) }, { requests, seed, log: (line) => console.log(line) });
-  console.log(`# routes: ${report.routes} (${report.routesFrom}); quiet requests: ${report.quietRequests}; SQLite access-time check: ${report.atimeTracked ? 'on' : 'off (not tracked by this file system)'}`);
-  console.log(`# answers by status: ${JSON.stringify(report.byStatus)}; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const log = (line: string) => console.log(line);
+  const report = await runFuzz({ after: (fn) => void steps.push(fn) }, { requests, seed, log });
+  const atime = report.atimeTracked ? 'on' : 'off (not tracked by this file system)';
+  console.log(`# routes: ${report.routes} (${report.routesFrom}); quiet requests: ${report.quietRequests}`);
+  console.log(`# SQLite warehouse access-time check: ${atime}`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`# answers by status: ${JSON.stringify(report.byStatus)}; ${seconds} s`);
+  console.log(`# service peak RSS (VmHWM): ${report.servicePeakRssMiB ?? 'unknown'} MiB`);
   if (report.failures.length > 0) status = 1;
   console.log(summaryLine(report));
 } catch (error) {
