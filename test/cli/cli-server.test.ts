@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import SQLite from 'better-sqlite3';
 import { runCli } from '../../src/cli/program.ts';
+import { collector } from './collector.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/main.ts';
@@ -15,17 +16,6 @@ import { freePort } from '../support/postgres.ts';
 
 const NOTIFY_KEY = 'cli-notify-key';
 const ADMIN_KEY = 'cli-admin-key';
-
-function collector(env: Record<string, string | undefined>) {
-  const io = {
-    env,
-    stdout: '',
-    stderr: '',
-    out: (text: string) => void (io.stdout += text),
-    err: (text: string) => void (io.stderr += text),
-  };
-  return io;
-}
 
 describe('catalog-sync CLI against a running server', () => {
   let dir: string;

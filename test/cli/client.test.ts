@@ -5,18 +5,8 @@ import { CliError, defaultBaseUrl, failureLine, requireKey } from '../../src/cli
 import { databaseBody, formatTable } from '../../src/cli/db-commands.ts';
 import { notifyCall } from '../../src/cli/notify-command.ts';
 import { runCli } from '../../src/cli/program.ts';
+import { collector } from './collector.ts';
 import { freePort } from '../support/postgres.ts';
-
-function collector(env: Record<string, string | undefined> = {}) {
-  const io = {
-    env,
-    stdout: '',
-    stderr: '',
-    out: (text: string) => void (io.stdout += text),
-    err: (text: string) => void (io.stderr += text),
-  };
-  return io;
-}
 
 describe('notify requests', () => {
   test('a database notification sends only the given flags; --wait sends "synchronous?"', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { runCli } from '../../src/cli/program.ts';
+import { collector } from './collector.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startService, type Service } from '../../src/main.ts';
@@ -15,11 +16,6 @@ import { createTestAppDb, type TestAppDb } from '../support/app-db.ts';
 import { freePort } from '../support/postgres.ts';
 
 const ADMIN_KEY = 'config-admin-key';
-
-function collector(env: Record<string, string | undefined>) {
-  const io = { env, stdout: '', stderr: '', out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
-  return io;
-}
 
 describe('db add --config', () => {
   let dir: string;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { progressLine } from '../../src/cli/job-follow.ts';
 import { runCli } from '../../src/cli/program.ts';
+import { collector } from './collector.ts';
 import {
   createWarehouse,
   lastFirst,
@@ -21,18 +22,6 @@ import { createTestAppDb } from '../support/app-db.ts';
 
 /** The field listing's statement (postgres-introspector.ts), held by the gate. */
 const FIELDS_MARKER = 'a.attnum > 0 AND NOT a.attisdropped';
-
-function collector(env: Record<string, string>, tty = false) {
-  const io = {
-    env,
-    tty,
-    stdout: '',
-    stderr: '',
-    out: (text: string) => void (io.stdout += text),
-    err: (text: string) => void (io.stderr += text),
-  };
-  return io;
-}
 
 test('progress lines, exit statuses, jobs and tasks against a service process', async (t) => {
   const cleanup = lastFirst(t);
