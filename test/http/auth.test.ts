@@ -175,9 +175,13 @@ describe('management authentication (rows 126-130, 144)', () => {
 
   test('row 144 and unscoped paths: 404 without authentication', async (t) => {
     const h = await harness(t, { env: { MB_API_KEY: undefined, MB_ADMIN_API_KEY: undefined } });
-    for (const url of ['/api/user/current', '/', '/api', '/api/notifyx', '/API/notify/db/1', '/api/session']) {
+    for (const url of ['/api/user/current', '/api', '/api/notifyx', '/API/notify/db/1', '/api/session', '/uix']) {
       assertText(await h.inject({ method: 'GET', url }), 404, 'API endpoint does not exist.');
     }
+    // `/` is the admin page (issue 9): public, HTML, and it signs in by itself.
+    const page = await h.inject({ method: 'GET', url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
     assertText(await h.post('/api/user', 'x'.repeat(2_000_000), {}), 404, 'API endpoint does not exist.');
   });
 });
