@@ -87,6 +87,7 @@ interface Measurement {
   readonly coldQueries: number;
   readonly warmMs: number;
   readonly warmQueries: number;
+  readonly floorSteps: string;
   readonly coldSteps: string;
   readonly warmSteps: string;
 }
@@ -127,15 +128,21 @@ async function measure(engine: BenchEngine, tables: number, appKind: AppDbKind):
     const floorDriver = createDriver(engine, { ...warehouse.details }, options);
     const signal = new AbortController().signal;
     await floorDriver.testConnection(signal);
-    const floor = async (): Promise<{ ms: number; queries: number }> => {
+    const floor = async (): Promise<{ ms: number; queries: number; steps: string }> => {
       const before = floorDriver.queryCount;
       const floorStart = performance.now();
       const scope = { kind: 'database' } as const;
-      await drain(floorDriver.describeTables(scope, signal));
-      await drain(floorDriver.describeFields(scope, signal));
-      await drain(floorDriver.describeForeignKeys(scope, signal));
-      await drain(floorDriver.describeIndexes(scope, signal));
-      return { ms: performance.now() - floorStart, queries: floorDriver.queryCount - before };
+      const listings: string[] = [];
+      const timed = async (name: string, listing: AsyncIterable<unknown>) => {
+        const start = performance.now();
+        await drain(listing);
+        listings.push(`${name} ${Math.round(performance.now() - start)}`);
+      };
+      await timed('tables', floorDriver.describeTables(scope, signal));
+      await timed('fields', floorDriver.describeFields(scope, signal));
+      await timed('fks', floorDriver.describeForeignKeys(scope, signal));
+      await timed('indexes', floorDriver.describeIndexes(scope, signal));
+      return { ms: performance.now() - floorStart, queries: floorDriver.queryCount - before, steps: listings.join(', ') };
     };
 
     const appDb = testAppDb.open();
@@ -177,7 +184,7 @@ async function measure(engine: BenchEngine, tables: number, appKind: AppDbKind):
     };
     // Each round: the floor, a cold sync of a new database row (empty catalog), the same again with nothing
     // changed; the medians of BENCH_ROUNDS rounds (3) are reported, the machine being shared and noisy.
-    const floors: { ms: number; queries: number }[] = [];
+    const floors: { ms: number; queries: number; steps: string }[] = [];
     const colds: { ms: number; queries: number; steps: string }[] = [];
     const warms: { ms: number; queries: number; steps: string }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -196,6 +203,7 @@ async function measure(engine: BenchEngine, tables: number, appKind: AppDbKind):
       tables,
       floorMs: floorRun.ms,
       floorQueries: floorRun.queries,
+      floorSteps: floorRun.steps,
       coldMs: cold.ms,
       coldQueries: cold.queries,
       coldSteps: cold.steps,
@@ -298,8 +306,10 @@ async function measureAll(): Promise<void> {
   for (const r of rows) {
     console.log(`| ${names[r.engine]} | ${names[r.appDb]} | ${r.tables} | ${r.coldQueries} | ${r.warmQueries} | ${f(r.floorMs)} (${r.floorQueries} queries) | ${f(r.coldMs)} | ${(r.coldMs / r.floorMs).toFixed(2)}× | ${f(r.warmMs)} | ${(r.warmMs / r.floorMs).toFixed(2)}× |`);
   }
-  console.log('\nstep durations (ms), cold / no-change:');
-  for (const r of rows) console.log(`${names[r.engine]} ${names[r.appDb]} ${r.tables}: ${r.coldSteps} / ${r.warmSteps}`);
+  console.log('\nlisting durations of the floor / step durations of the cold sync / of the no-change sync (ms):');
+  for (const r of rows) {
+    console.log(`${names[r.engine]} ${names[r.appDb]} ${r.tables}: ${r.floorSteps} / ${r.coldSteps} / ${r.warmSteps}`);
+  }
 }
 
 try {

@@ -59,9 +59,11 @@ export async function writeBatchIfChanged<I, R>(
   items: readonly I[],
   plan: (db: Kysely<AppSchema>, items: readonly I[], lock: boolean) => Promise<BatchPlan<R>>,
   onFailure: (item: I, error: unknown) => void,
+  /** The batch is known to write (it holds a table created in this phase): no comparing read first. */
+  writes = false,
 ): Promise<R[]> {
   if (items.length === 0) return [];
-  const unlocked = await readOrNull(ctx, () => plan(ctx.appDb.db, items, false));
+  const unlocked = writes ? null : await readOrNull(ctx, () => plan(ctx.appDb.db, items, false));
   if (unlocked !== null && unlocked.write === null) return unlocked.results;
   return writeBatch(
     ctx,

@@ -67,8 +67,8 @@ export async function runMetadataPhase(
           ? syncTables(ctx, r, state)
           : syncTablesScoped(ctx, r, state, scope.tables ?? [], scope.new_tables ?? []),
       'sync-fields': async (r) => syncFields(ctx, r, state, await phaseTables(), level),
-      'sync-fks': async (r) => syncForeignKeys(ctx, r, await phaseTables(), level),
-      'sync-indexes': async (r) => syncIndexes(ctx, r, await phaseTables(), level),
+      'sync-fks': async (r) => syncForeignKeys(ctx, r, await phaseTables(), level, state.created),
+      'sync-indexes': async (r) => syncIndexes(ctx, r, await phaseTables(), level, state.created),
     },
     afterSteps: async (statuses, stop) => {
       if (databaseLevel) await recordInitialSyncStatus(ctx, state, statuses, stop);

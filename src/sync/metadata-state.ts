@@ -13,6 +13,8 @@ export interface PhaseTable {
 export class MetadataState {
   /** Tables whose database_object_id sync-tables changed: no attnum matching for their fields (3.3.2). */
   readonly objectIdChanged = new Set<number>();
+  /** Tables sync-tables created in this phase: their later steps write without comparing first. */
+  readonly created = new Set<number>();
   /** Tables whose fields sync-fields reconciled and wrote (3.2.8). */
   readonly fieldsSynced = new Set<number>();
   /** Table-level runs: the active targets after sync-tables; null for database-level runs. */

@@ -196,13 +196,15 @@ export async function syncFields(
   // reconciles them again. A no-change sync therefore only reads and compares.
   const flush = async (groups: readonly Group[]) => {
     if (groups.length === 0) return;
-    const ids = groups.map((g) => g.table.id);
-    const unlocked = await readOrNull(ctx, () => selectFieldsByTables(ctx.appDb.db, ctx.appDb.kind, ids, false));
+    // Tables created in this phase have no stored fields and always write: they are not read first.
+    const ids = groups.filter((g) => !state.created.has(g.table.id)).map((g) => g.table.id);
+    const read = () => selectFieldsByTables(ctx.appDb.db, ctx.appDb.kind, ids, false);
+    const unlocked = ids.length === 0 ? [] : await readOrNull(ctx, read);
     const byTable = byTableId(unlocked ?? []);
     const changed: Group[] = [];
     const results: TableFieldResult[] = [];
     for (const group of groups) {
-      if (unlocked === null) {
+      if (unlocked === null || state.created.has(group.table.id)) {
         changed.push(group);
         continue;
       }

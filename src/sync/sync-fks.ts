@@ -137,6 +137,7 @@ export async function syncForeignKeys(
   report: StepReport,
   tables: readonly PhaseTable[],
   level: 'database' | 'tables',
+  created: ReadonlySet<number> = new Set(),
 ): Promise<void> {
   report.init([
     'total-fks',
@@ -175,6 +176,7 @@ export async function syncForeignKeys(
         report.add('failed');
         report.failure(qualifiedName(group.schema, group.name), errorInfo(error));
       },
+      groups.some((g) => created.has(inScope.get(identityKey(g.schema, g.name))?.id ?? 0)),
     );
     for (const result of results) {
       for (const [key, n] of Object.entries(result.counts)) report.add(key, n);

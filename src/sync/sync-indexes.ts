@@ -21,6 +21,7 @@ export async function syncIndexes(
   report: StepReport,
   tables: readonly PhaseTable[],
   level: 'database' | 'tables',
+  created: ReadonlySet<number> = new Set(),
 ): Promise<void> {
   report.init(['total-indexes', 'tables-updated', 'fields-marked', 'fields-unmarked']);
   report.set('listing-complete', false);
@@ -89,6 +90,7 @@ export async function syncIndexes(
       (table, error) => {
         report.failure(qualifiedName(table.schema, table.name), errorInfo(error));
       },
+      chunk.some((t) => created.has(t.id) && indexes.has(t.id)),
     );
     for (const r of results) {
       report.add('tables-updated', r.tablesUpdated);

@@ -119,6 +119,7 @@ export function recordTableEntry(ctx: SyncContext, report: StepReport, state: Me
   }
   if (entry.kindChanged) ctx.changes.table('type-changed', name);
   if (entry.objectIdChanged && entry.outcome !== 'created') state.objectIdChanged.add(entry.id);
+  if (entry.outcome === 'created') state.created.add(entry.id);
   const status = entry.outcome === 'created' ? 'created' : 'existing';
   state.decideNewTable(entry.table.schema, entry.table.name, status, entry.id);
 }
