@@ -7,11 +7,10 @@ import {
   fieldObject,
   tableObject,
   type FieldObject,
-  type TableObject,
 } from '../catalog/api-objects.ts';
 import { isStorableId } from '../catalog/databases.ts';
 import type { AppDb } from '../db/connect.ts';
-import type { TableRow } from '../db/schema.ts';
+import { toBool, type TableRow } from '../db/schema.ts';
 
 export type TableRecord = Selectable<TableRow>;
 
@@ -52,31 +51,43 @@ export async function getTable(appDb: AppDb, id: number): Promise<TableRecord | 
   return await appDb.db.selectFrom('metabase_table').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export type TableWithFields = TableObject & { readonly fields: readonly FieldObject[] };
+/** Tables per statement pair of the metadata answer: at most this many tables and their fields are held at once. */
+export const METADATA_BATCH = 500;
 
-/** The database's active tables, each with its active fields, in the API's order (sorted here, not in SQL). */
-export async function activeTablesWithFields(appDb: AppDb, dbId: number): Promise<TableWithFields[]> {
-  const tables = await appDb.db
+/**
+ * The database's active tables, each with its active fields, in the API's order (sorted here, not in SQL), as the JSON
+ * text of each table, METADATA_BATCH tables at a time: only the sorted ids of all tables are held, never every field.
+ */
+export async function* activeTablesJson(appDb: AppDb, dbId: number): AsyncGenerator<string> {
+  const keys = await appDb.db
     .selectFrom('metabase_table')
-    .selectAll()
+    .select(['id', 'schema', 'name'])
     .where('db_id', '=', dbId)
     .where('active', '=', true)
     .execute();
-  const fields = await appDb.db
-    .selectFrom('metabase_field')
-    .innerJoin('metabase_table', 'metabase_table.id', 'metabase_field.table_id')
-    .selectAll('metabase_field')
-    .where('metabase_table.db_id', '=', dbId)
-    .where('metabase_table.active', '=', true)
-    .where('metabase_field.active', '=', true)
-    .execute();
-  const byTable = new Map<number, FieldObject[]>();
-  for (const field of fields) {
-    const list = byTable.get(field.table_id) ?? [];
-    list.push(fieldObject(field));
-    byTable.set(field.table_id, list);
+  const ids = keys.sort(compareTables).map((key) => key.id);
+  keys.length = 0;
+  for (let i = 0; i < ids.length; i += METADATA_BATCH) {
+    const batch = ids.slice(i, i + METADATA_BATCH);
+    const tables = await appDb.db.selectFrom('metabase_table').selectAll().where('id', 'in', batch).execute();
+    const fields = await appDb.db
+      .selectFrom('metabase_field')
+      .selectAll()
+      .where('table_id', 'in', batch)
+      .where('active', '=', true)
+      .execute();
+    const byTable = new Map<number, FieldObject[]>();
+    for (const field of fields) {
+      const list = byTable.get(field.table_id) ?? [];
+      list.push(fieldObject(field));
+      byTable.set(field.table_id, list);
+    }
+    const byId = new Map(tables.map((table) => [table.id, table]));
+    for (const id of batch) {
+      const table = byId.get(id);
+      // A table deactivated or removed since the ids were read is left out, as a later read would.
+      if (table === undefined || !toBool(table.active)) continue;
+      yield JSON.stringify({ ...tableObject(table), fields: (byTable.get(id) ?? []).sort(compareFields) });
+    }
   }
-  return tables
-    .sort(compareTables)
-    .map((table) => ({ ...tableObject(table), fields: (byTable.get(table.id) ?? []).sort(compareFields) }));
 }

@@ -5,9 +5,9 @@ import type { AppDeps } from '../app.ts';
 import { compareDatabases, databaseObject } from '../catalog/api-objects.ts';
 import { getDatabase, listDatabases, normalizeDetails, registerDatabase } from '../catalog/databases.ts';
 import { ENGINES, type Engine } from '../drivers/driver.ts';
-import { activeTablesWithFields } from './catalog-reads.ts';
+import { activeTablesJson } from './catalog-reads.ts';
 import { readDetails, testConnection } from './database-details.ts';
-import { notFound, sendJson } from './replies.ts';
+import { notFound, sendJson, sendJsonStream } from './replies.ts';
 import {
   ValidationErrors,
   bodyObject,
@@ -76,7 +76,6 @@ export function registerDatabaseRoutes(app: FastifyInstance, deps: AppDeps): voi
   app.get(`/api/database/${ROUTE_ID}/metadata`, async (request, reply) => {
     const database = await getDatabase(deps.appDb, routeIdOf(request.params));
     if (!database) throw notFound();
-    const tables = await activeTablesWithFields(deps.appDb, database.id);
-    return sendJson(reply, 200, { ...databaseObject(database), tables });
+    return sendJsonStream(reply, 200, databaseObject(database), 'tables', activeTablesJson(deps.appDb, database.id));
   });
 }

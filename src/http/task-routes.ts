@@ -1,13 +1,12 @@
 // GET /api/task (notify-api.md section 6.7): task history in Metabase's shape, {total, data, limit, offset}, newest
 // first, filterable by database and status, paged by `limit` and `offset` as Metabase's offset-paging middleware does.
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Selectable } from 'kysely';
 import type { AppDeps } from '../app.ts';
 import { isStorableId } from '../catalog/databases.ts';
 import type { AppDb } from '../db/connect.ts';
 import { parseJson, type TaskHistoryRow } from '../db/schema.ts';
-import { JSON_TYPE, sendJson } from './replies.ts';
+import { sendJson, sendJsonStream } from './replies.ts';
 import { ValidationErrors, optionalEnum, optionalId, read, type JsonObject, type Rule } from './validation.ts';
 
 /** A task_history row under its column names (sync-engine.md section 2.7), task_details and logs parsed. */
@@ -107,17 +106,10 @@ export function registerTaskRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { total } = await filtered(deps.appDb, query)
       .select((eb) => eb.fn.countAll<number | string>().as('total'))
       .executeTakeFirstOrThrow();
-    // The exact body of JSON.stringify({total, data, limit, offset}), written TASK_BATCH rows at a time.
-    async function* body(): AsyncGenerator<string> {
-      yield `{"total":${Number(total)},"data":[`;
-      let first = true;
-      for await (const row of taskRows(deps.appDb, query)) {
-        yield (first ? '' : ',') + JSON.stringify(taskObject(row));
-        first = false;
-      }
-      yield `],"limit":${JSON.stringify(page.limit)},"offset":${JSON.stringify(page.offset)}}`;
+    async function* rows(): AsyncGenerator<string> {
+      for await (const row of taskRows(deps.appDb, query)) yield JSON.stringify(taskObject(row));
     }
-    return reply.code(200).type(JSON_TYPE).send(Readable.from(body()));
+    return sendJsonStream(reply, 200, { total: Number(total) }, 'data', rows(), page);
   });
 }
 
