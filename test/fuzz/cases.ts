@@ -32,6 +32,8 @@ export interface FuzzCase {
   readonly raw: Buffer | null;
   /** The raw bytes end with a half-close, so that a server waiting for more bytes sees the end. */
   readonly halfClose: boolean;
+  /** The client goes away this many milliseconds after sending (a waiting notify must go on without it). */
+  readonly leaveAfterMs?: number;
 }
 
 /** Today's routes, used when the service publishes no OpenAPI document. */
@@ -407,11 +409,40 @@ function rawStream(ctx: FuzzContext): fc.Arbitrary<Buffer> {
   );
 }
 
+/** A notify that waits for its sync; the client sometimes leaves before the answer. */
+function waiting(ctx: FuzzContext): fc.Arbitrary<FuzzCase> {
+  return fc
+    .record({
+      id: fc.constantFrom(...ctx.protectedDatabaseIds),
+      body: fc.record(
+        {
+          table_name: fc.constantFrom(...ctx.tableNames),
+          scan: fc.constantFrom('full', 'schema'),
+          'synchronous?': fc.constantFrom<unknown>(true, 'true', 1, 'yes'),
+        },
+        { requiredKeys: ['synchronous?'] },
+      ),
+      leaveAfterMs: fc.option(fc.integer({ min: 0, max: 300 }), { freq: 2 }),
+    })
+    .map(({ id, body, leaveAfterMs }) => ({
+      request: {
+        method: 'POST',
+        target: `/api/notify/db/${id}`,
+        headers: [['X-METABASE-APIKEY', ctx.notifyKey], ['Content-Type', 'application/json']],
+        body: Buffer.from(JSON.stringify(body)),
+      },
+      raw: null,
+      halfClose: false,
+      ...(leaveAfterMs === null ? {} : { leaveAfterMs }),
+    }));
+}
+
 /** Any request: valid ones included, which may queue and wait for syncs. */
 export function anyCase(ctx: FuzzContext): fc.Arbitrary<FuzzCase> {
   return fc.oneof(
     { weight: 19, arbitrary: request(ctx).map((r) => ({ request: r, raw: null, halfClose: false })) },
     { weight: 1, arbitrary: rawStream(ctx).map((raw) => ({ request: null, raw, halfClose: true })) },
+    { weight: 1, arbitrary: waiting(ctx) },
   );
 }
 

@@ -41,7 +41,12 @@ export function serialize(request: RawRequest): Buffer {
 }
 
 /** Sends `bytes` to 127.0.0.1:`port` and reads the answer until the server closes the connection. */
-export function sendRaw(port: number, bytes: Buffer, timeoutMs: number, halfClose = false): Promise<RawAnswer> {
+export function sendRaw(
+  port: number,
+  bytes: Buffer,
+  options: { readonly timeoutMs: number; readonly halfClose?: boolean; readonly leaveAfterMs?: number },
+): Promise<RawAnswer> {
+  const { timeoutMs, halfClose = false, leaveAfterMs } = options;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host: '127.0.0.1', port });
@@ -54,6 +59,7 @@ export function sendRaw(port: number, bytes: Buffer, timeoutMs: number, halfClos
       resolve(parseAnswer(Buffer.concat(chunks), timedOut));
     };
     const timer = setTimeout(() => finish(true), timeoutMs);
+    if (leaveAfterMs !== undefined) setTimeout(() => finish(false), leaveAfterMs);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('close', () => finish(false));
     // The server may answer (413, 400) and close before it has read everything: the rest of the write then fails.
