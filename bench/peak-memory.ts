@@ -5,6 +5,7 @@
 //
 //   node --import tsx bench/peak-memory.ts                      # 1,000 and 10,000 tables × 22 fields, both app dbs
 //   node --import tsx bench/peak-memory.ts 100000x20 postgres   # tables x fields per table; one application database
+//   node --import tsx bench/peak-memory.ts floor 100000x20      # only the floor (four listings) of that warehouse
 //
 // Warehouses are kept between runs (bench/warehouses.ts keptWarehouse) on the server of BENCH_PG_URL, else
 // TEST_PG_URL, else an ephemeral PostgreSQL started for the run. The PostgreSQL application database is a fresh
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openAppDb } from '../src/db/connect.ts';
 import type { AppDbKind } from '../src/db/connect.ts';
+import { createDriver } from '../src/drivers/registry.ts';
 import { dropTestDatabase, unfinishedJobs } from '../test/support/app-db.ts';
 import { createTestDatabase, startPostgres, type PgServer } from '../test/support/postgres.ts';
 import { ADMIN_KEY, startServiceProcess } from './service-process.ts';
@@ -24,6 +26,33 @@ interface Size {
   readonly tables: number;
   /** Fields per table: the id, the plain columns and the foreign-key column. */
   readonly fields: number;
+}
+
+/** The floor: the PostgreSQL driver's four catalog listings of the warehouse read to the end, in this process. */
+async function floorSeconds(details: Record<string, unknown>): Promise<number> {
+  const driver = createDriver('postgres', details, {
+    connectTimeoutMs: 15_000,
+    catalogQueryTimeoutMs: 3_600_000,
+    sampleQueryTimeoutMs: 30_000,
+    fieldValuesQueryTimeoutMs: 30_000,
+  });
+  const signal = new AbortController().signal;
+  try {
+    await driver.testConnection(signal);
+    const start = performance.now();
+    const scope = { kind: 'database' } as const;
+    for (const listing of [
+      driver.describeTables(scope, signal),
+      driver.describeFields(scope, signal),
+      driver.describeForeignKeys(scope, signal),
+      driver.describeIndexes(scope, signal),
+    ] as AsyncIterable<unknown>[]) {
+      for await (const _ of listing);
+    }
+    return (performance.now() - start) / 1000;
+  } finally {
+    await driver.close();
+  }
 }
 
 interface PeakMemory extends Size {
@@ -93,14 +122,20 @@ if (!adminUrl) {
 }
 process.env.TEST_PG_URL = adminUrl;
 try {
+  if (args.includes('floor')) {
+    for (const size of sizes) {
+      const warehouse = await keptWarehouse(adminUrl, size.tables, size.fields - 2);
+      console.log(`floor of ${size.tables} tables × ${size.fields} fields: ${(await floorSeconds(warehouse.details)).toFixed(1)} s`);
+    }
+  }
   const rows: PeakMemory[] = [];
-  for (const size of sizes.length ? sizes : [{ tables: 1000, fields: COLUMNS + 2 }, { tables: 10_000, fields: COLUMNS + 2 }]) {
+  for (const size of args.includes('floor') ? [] : sizes.length ? sizes : [{ tables: 1000, fields: COLUMNS + 2 }, { tables: 10_000, fields: COLUMNS + 2 }]) {
     for (const kind of kinds.length ? kinds : (['sqlite', 'postgres'] as const)) rows.push(await measure(adminUrl, size, kind));
   }
   const n = (v: number, digits = 0) =>
     v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  console.log('| application database | tables | fields | idle RSS | peak RSS (VmHWM) | peak − idle | cold sync | load (not timed) |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  if (rows.length) console.log('| application database | tables | fields | idle RSS | peak RSS (VmHWM) | peak − idle | cold sync | load (not timed) |');
+  if (rows.length) console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
       `| ${r.appDb === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${n(r.tables)} | ${n(r.tables * r.fields - 1)} | ` +
