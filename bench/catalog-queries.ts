@@ -227,7 +227,7 @@ async function peerSeconds(details: Record<string, unknown>): Promise<{ directus
     user: details.user as string,
     password: details.password as string,
   };
-  const knexDb = knex({ client: 'pg', connection, pool: { min: 1, max: 1 } });
+  const knexDb = knex({ client: 'pg', connection: { ...connection }, pool: { min: 1, max: 1 } });
   let directus: number;
   try {
     await knexDb.raw('SELECT 1');
