@@ -190,12 +190,16 @@ function interruption(signal: AbortSignal, timeoutMs: number | null): DriverErro
   return new DriverError('TIMEOUT', 'postgres', `the warehouse did not answer within ${timeoutMs} ms`);
 }
 
-/** Settles with `work`, or rejects at once with TIMEOUT on abort or after timeoutMs, calling onInterrupt first. */
+/**
+ * Settles with `work`, or rejects at once with TIMEOUT on abort or after waitMs (default timeoutMs, the timeout the
+ * message names), calling onInterrupt first.
+ */
 function interruptible<T>(
   work: Promise<T>,
   signal: AbortSignal,
   timeoutMs: number | null,
   onInterrupt: () => void,
+  waitMs: number | null = timeoutMs,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const interrupt = () => {
@@ -203,7 +207,7 @@ function interruptible<T>(
       onInterrupt();
       reject(interruption(signal, timeoutMs));
     };
-    const timer = timeoutMs === null ? undefined : setTimeout(interrupt, timeoutMs);
+    const timer = waitMs === null ? undefined : setTimeout(interrupt, Math.max(0, waitMs));
     const cleanup = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', interrupt);
@@ -234,11 +238,13 @@ class Lease {
     this.#details = details;
   }
 
-  wait<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
-    return interruptible(work, signal, timeoutMs, () => {
+  /** Waits at most `waitMs` (default `timeoutMs`, the statement's timeout that an error names). */
+  wait<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number, waitMs: number = timeoutMs): Promise<T> {
+    const interrupt = () => {
       cancelBackend(this.#details, this.client);
       this.release(new Error('interrupted'));
-    });
+    };
+    return interruptible(work, signal, timeoutMs, interrupt, waitMs);
   }
 
   /** With an error the pool destroys the connection instead of keeping it. */
@@ -459,9 +465,11 @@ class PostgresDriver implements WarehouseDriver {
   }
 
   /**
-   * Streams one statement through a cursor, FETCH_SIZE rows per round trip. Each fetch gets the statement's timeout
-   * (the catalog timeout unless `how` says otherwise), as the server's statement_timeout restarts at each Execute: the
-   * consumer's time between fetches does not count. Data statements read rows as arrays with the data parsers.
+   * Streams one statement through a cursor, FETCH_SIZE rows per round trip. The statement's timeout (the catalog
+   * timeout unless `how` says otherwise) covers all its fetches together: on the client, the time spent waiting for
+   * the warehouse, so that a slow link cannot stretch a listing fetch by fetch; on the server, statement_timeout
+   * (measured on PostgreSQL 15: it counts from the first Execute, the consumer's time between fetches included).
+   * Data statements read rows as arrays with the data parsers.
    */
   async *#stream<R, T>(
     query: CatalogQuery | null,
@@ -481,8 +489,11 @@ class PostgresDriver implements WarehouseDriver {
       lease = await this.#lease(purpose, timeoutMs, signal);
       cursor = lease.client.query(new Cursor<R>(query.text, [...query.values], config));
       this.#queryCount += 1;
+      let waited = 0;
       for (;;) {
-        const rows = await lease.wait(cursor.read(FETCH_SIZE), signal, timeoutMs);
+        const started = performance.now();
+        const rows = await lease.wait(cursor.read(FETCH_SIZE), signal, timeoutMs, timeoutMs - waited);
+        waited += performance.now() - started;
         for (const row of rows) yield map(row);
         if (rows.length < FETCH_SIZE) break;
       }
