@@ -200,11 +200,15 @@ function cancelled(signal: AbortSignal): DriverError {
 
 /**
  * A statement's client-side timer and the job's signal: the first to fire runs `onInterrupt` (which destroys the
- * connection) and fails every wait at once, without waiting for the server.
+ * connection) and fails every wait at once, without waiting for the server. The timer can be paused while the
+ * consumer of a stream holds a row, so that it counts the warehouse's time only.
  */
 class Deadline {
   readonly #interrupted: Promise<never>;
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
+  #remainingMs: number;
+  #runningSince = 0;
+  readonly #timeoutError: () => DriverError;
   readonly #signal: AbortSignal;
   readonly #onAbort: () => void;
   #fail: (error: DriverError) => void = () => undefined;
@@ -222,7 +226,9 @@ class Deadline {
     this.#interrupted.catch(() => undefined);
     this.#signal = signal;
     this.#onAbort = () => this.#fail(cancelled(signal));
-    this.#timer = setTimeout(() => this.#fail(timeoutError()), timeoutMs);
+    this.#remainingMs = timeoutMs;
+    this.#timeoutError = timeoutError;
+    this.resume();
     signal.addEventListener('abort', this.#onAbort, { once: true });
     if (signal.aborted) this.#onAbort();
   }
@@ -231,8 +237,24 @@ class Deadline {
     return Promise.race([work, this.#interrupted]);
   }
 
+  /** Stops the timer, keeping the time left. */
+  pause(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#remainingMs -= performance.now() - this.#runningSince;
+  }
+
+  /** Runs the timer again for the time left. */
+  resume(): void {
+    if (this.#timer !== undefined) return;
+    this.#runningSince = performance.now();
+    this.#timer = setTimeout(() => this.#fail(this.#timeoutError()), Math.max(0, this.#remainingMs));
+  }
+
   dispose(): void {
     clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#signal.removeEventListener('abort', this.#onAbort);
   }
 }
@@ -705,8 +727,9 @@ class MysqlDriver implements WarehouseDriver {
   }
 
   /**
-   * Streams one statement's rows; the deadline covers the whole statement. A consumer that stops early leaves rows
-   * unread on the connection, so the connection is destroyed instead of returned.
+   * Streams one statement's rows; the client deadline covers the time spent waiting for the warehouse's rows, not the
+   * consumer's time with each row (the sync's own catalog writes). A consumer that stops early leaves rows unread on
+   * the connection, so the connection is destroyed instead of returned.
    */
   async *#stream<R>(
     statement: Statement,
@@ -726,7 +749,9 @@ class MysqlDriver implements WarehouseDriver {
       for (;;) {
         const next = await deadline.wait(rows.next());
         if (next.done) break;
+        deadline.pause();
         yield next.value;
+        deadline.resume();
       }
       finished = true;
     } catch (error) {
