@@ -150,11 +150,18 @@ export interface WarehouseDriver {
   budgetedValues?(
     table: TableRef,
     field: BudgetField,
-    opts: { readonly limit: number; readonly rowBudget: number; readonly estimate: number },
+    opts: BudgetOptions,
     signal: AbortSignal,
   ): Promise<BudgetedValues>;
   /** Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** At most `limit` values; a bounded read reads at most `rowBudget` of the table's about `estimate` rows. */
+export interface BudgetOptions {
+  readonly limit: number;
+  readonly rowBudget: number;
+  readonly estimate: number;
 }
 
 /** A field of a budgeted read; `indexed`: a non-partial index leads with it (the catalog's database_indexed). */

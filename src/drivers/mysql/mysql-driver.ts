@@ -18,6 +18,7 @@ import {
   type TableRef,
   type WarehouseDriver,
   type BudgetField,
+  type BudgetOptions,
   type BudgetedValues,
   fieldSummaryOf,
   type FieldSummary,
@@ -612,7 +613,7 @@ class MysqlDriver implements WarehouseDriver {
   async budgetedValues(
     table: TableRef,
     field: BudgetField,
-    opts: { readonly limit: number; readonly rowBudget: number; readonly estimate: number },
+    opts: BudgetOptions,
     signal: AbortSignal,
   ): Promise<BudgetedValues> {
     const facts = await this.#serverFacts(signal);

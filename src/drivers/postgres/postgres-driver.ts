@@ -17,6 +17,7 @@ import {
   type TableRef,
   type WarehouseDriver,
   type BudgetField,
+  type BudgetOptions,
   type BudgetedValues,
   fieldSummaryOf,
   type FieldSummary,
@@ -385,7 +386,7 @@ class PostgresDriver implements WarehouseDriver {
   async budgetedValues(
     table: TableRef,
     field: BudgetField,
-    opts: { readonly limit: number; readonly rowBudget: number; readonly estimate: number },
+    opts: BudgetOptions,
     signal: AbortSignal,
   ): Promise<BudgetedValues> {
     const query = field.indexed ? looseScanQuery(table, field.name, opts) : boundedDistinctQuery(table, field.name, opts);
