@@ -10,11 +10,14 @@ import type { AppDb } from '../../src/db/connect.ts';
 import { until, type Instance } from '../multi-instance/support.ts';
 
 const NOTIFY_KEY = 'mi-notify-key';
+const ADMIN_KEY = 'mi-admin-key';
 
 export interface JobView {
   readonly id: number;
   readonly status: 'queued' | 'running' | 'succeeded' | 'failed';
   readonly error: string | null;
+  /** The job's task_history rows (operations and steps). */
+  readonly steps: readonly { readonly task: string; readonly status: string }[];
 }
 
 /** GET /api/notify/job/:id: the status and error at the end of the job's retried_as chain. */
@@ -25,6 +28,23 @@ export async function jobView(instance: Instance, jobId: number): Promise<JobVie
   });
   if (response.status !== 200) throw new Error(`GET job ${jobId}: ${response.status} ${await response.text()}`);
   return (await response.json()) as JobView;
+}
+
+/** POST /api/database for a warehouse of `engine`, metadata only; its id (its initial sync is queued). */
+export async function registerWarehouse(
+  instance: Instance,
+  name: string,
+  engine: string,
+  details: Record<string, unknown>,
+): Promise<number> {
+  const response = await fetch(`${instance.url}/api/database`, {
+    method: 'POST',
+    headers: { 'X-API-KEY': ADMIN_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ name, engine, details, is_full_sync: false }),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`POST /api/database ${name}: ${response.status} ${text}`);
+  return (JSON.parse(text) as { id: number }).id;
 }
 
 /** Waits until the job (or the job that carries its plan on) has ended. */
