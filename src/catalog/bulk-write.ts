@@ -65,8 +65,9 @@ function rowsPerStatement(columns: number, cap: number): number {
 }
 
 /**
- * Inserts `rows` (all with the keys of the first) with multi-row INSERTs of at most 500 rows; with `returning`,
- * returns those columns of the new rows in insertion order.
+ * Inserts `rows` (all with the keys of the first): on SQLite multi-row INSERTs of at most 500 rows, on PostgreSQL
+ * `INSERT … SELECT * FROM unnest(<one array per column>)` of at most 5,000; with `returning`, returns those columns
+ * of the new rows.
  */
 export async function insertRows<R = never>(
   db: Db,
@@ -78,16 +79,28 @@ export async function insertRows<R = never>(
   const out: R[] = [];
   if (rows.length === 0) return out;
   const columns = Object.keys(rows[0]);
-  const size = rowsPerStatement(columns.length, 500);
   const tail = returning.length ? ` RETURNING ${returning.map((c) => `"${c}"`).join(', ')}` : '';
-  const head = `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES `;
+  const head = `INSERT INTO ${table} (${columns.map((c) => `"${c}"`).join(', ')}) `;
+  const value = (row: object, column: string) => bind(kind, (row as Readonly<Record<string, unknown>>)[column]);
+  if (kind === 'postgres') {
+    // One array per column, unnested: the statement has one parameter per column whatever the row count, so the
+    // server parses and plans it once per batch instead of a VALUES list of thousands of parameters.
+    const arrays = columns.map((c, n) => `$${n + 1}::${PG_TYPES[c] ?? 'text'}[]`).join(', ');
+    for (let i = 0; i < rows.length; i += 5000) {
+      const chunk = rows.slice(i, i + 5000);
+      const params = columns.map((column) => chunk.map((row) => value(row, column)));
+      const text = `${head}SELECT * FROM unnest(${arrays})${tail}`;
+      const result = await db.executeQuery<R>(CompiledQuery.raw(text, params));
+      out.push(...result.rows);
+    }
+    return out;
+  }
+  const size = rowsPerStatement(columns.length, 500);
   for (let i = 0; i < rows.length; i += size) {
     const chunk = rows.slice(i, i + size);
     const params: unknown[] = [];
-    for (const row of chunk) {
-      for (const column of columns) params.push(bind(kind, (row as Readonly<Record<string, unknown>>)[column]));
-    }
-    const text = head + valuesList(kind, columns, chunk.length, false) + tail;
+    for (const row of chunk) for (const column of columns) params.push(value(row, column));
+    const text = `${head}VALUES ${valuesList(kind, columns, chunk.length, false)}${tail}`;
     const result = await db.executeQuery<R>(CompiledQuery.raw(text, params));
     out.push(...result.rows);
   }
