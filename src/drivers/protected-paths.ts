@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DriverError, type Engine } from './driver.ts';
 
 export interface ProtectedPaths {
-  /** Folders whose contents are refused (the folder of MB_DB_FILE, where the sample warehouse is written too). */
+  /** Folders whose contents are refused (the folder of MB_DB_FILE). */
   readonly folders: readonly string[];
   /** The application database file; it and its -wal, -shm and .lock companions are refused wherever linked from. */
   readonly appDbFile: string;
@@ -98,9 +98,12 @@ export function refuseServicePath(engine: Engine, db: string, guard: ProtectedPa
   }
 }
 
-/** The protected paths of an application database file and the sample warehouse written next to it. */
+/** The protected paths of an application database file: its folder, except the sample warehouse written there. */
 export function protectedPathsOf(appDbFile: string, sampleFile: string): ProtectedPaths {
   const file = isAbsolute(appDbFile) ? appDbFile : resolve(appDbFile);
-  const folders = [...new Set([dirname(file), dirname(resolve(sampleFile))])];
-  return Object.freeze({ folders: Object.freeze(folders), appDbFile: file, allowed: Object.freeze([resolve(sampleFile)]) });
+  return Object.freeze({
+    folders: Object.freeze([dirname(file)]),
+    appDbFile: file,
+    allowed: Object.freeze([resolve(sampleFile)]),
+  });
 }
