@@ -30,15 +30,15 @@ import { catalogViolations, jobEnd, jobView, warehouseTables } from './support.t
 const TABLES = 300;
 const COLUMNS = 6;
 const SEEDS = Array.from({ length: Number(process.env.FAULT_KILL_SEEDS ?? 20) }, (_, i) => 9_001 + i);
-/** The kill comes within this many milliseconds after the notify was accepted (a sync lasts about as long). */
-const WINDOW_MS = 900;
+/** The kill comes this fraction (‰) of a measured sync's duration after the notify was accepted, at the most. */
+const WINDOW_PERMILLE = 900;
 
 /** The seed's choices: the kill point, the table dropped, whether a follow-up notify is queued; fixed per seed. */
-function choices(seed: number): { killAt: number; drop: number; followUp: boolean } {
+function choices(seed: number): { killAtPermille: number; drop: number; followUp: boolean } {
   // Without fast-check's bias towards the bounds, so that the kill points spread over the window.
   const arbitrary = fc.noBias(
     fc.record({
-      killAt: fc.integer({ min: 0, max: WINDOW_MS }),
+      killAtPermille: fc.integer({ min: 0, max: WINDOW_PERMILLE }),
       drop: fc.integer({ min: 1, max: TABLES - 1 }),
       followUp: fc.boolean(),
     }),
@@ -53,7 +53,7 @@ test(`kill -9 at random points of a sync (${SEEDS.length} seeds): consistent cat
   const warehouse = await createWarehouse(cleanup, TABLES, COLUMNS);
   // Every cursor fetch of the catalog listings waits a little, so that a sync spans the kill window.
   const gate = await startCatalogGate(cleanup, warehouse, 'pg_catalog.pg_class');
-  gate.set({ delayMs: 15 });
+  gate.set({ delayMs: 25 });
   const file = join(dir, 'app.db');
   const env = { MB_DB_FILE: file, MB_SYNC_LEASE_TTL_SECONDS: '1', LOG_LEVEL: 'warn' };
   const appDb = openAppDb({ kind: 'sqlite', file });
@@ -61,11 +61,18 @@ test(`kill -9 at random points of a sync (${SEEDS.length} seeds): consistent cat
   let instance: Instance = await startInstance(cleanup, 'kill9-0', env);
   const databaseId = await register(instance, 'Killed', through(gate, warehouse), { fullSync: false });
   await until('the initial sync', 60, async () => ((await unfinishedJobs(appDb)) === 0 ? true : undefined));
+  // One sync of a changed warehouse, timed, so that the kill points fall inside syncs on fast and slow machines alike.
+  await execSql(warehouse.url, 'CREATE TABLE timed (c1 text)');
+  const timedStart = Date.now();
+  await jobEnd(instance, await notify(instance, databaseId, { scan: 'schema' }), 60);
+  const syncMs = Date.now() - timedStart;
+  t.diagnostic(`a sync of the ${TABLES}-table warehouse takes about ${syncMs} ms here`);
 
   const outcomes: string[] = [];
   let midSync = 0;
   for (const seed of SEEDS) {
-    const { killAt, drop, followUp } = choices(seed);
+    const { killAtPermille, drop, followUp } = choices(seed);
+    const killAt = Math.round((killAtPermille / 1000) * syncMs);
     // The warehouse changes: one table more, one existing table less.
     const columns = Array.from({ length: COLUMNS }, (_, c) => `c${c + 1} text`);
     await execSql(warehouse.url, `CREATE TABLE s${seed} (${columns.join(', ')})`);
