@@ -1,6 +1,6 @@
 // Field curation (curation-notes.md 1.2, sync-engine.md 2.2): the vocabularies a PUT accepts, the pure row change of
 // an edit (FK clearing, coercion, user_set), and the repository functions that apply it and curate field values.
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AppDb } from '../db/connect.ts';
 import type { FieldRow } from '../db/schema.ts';
 import { isa } from '../drivers/types.ts';
@@ -178,32 +178,22 @@ export function acceptsHumanReadableValues(field: {
   return list || isa(field.base_type, 'type/Boolean');
 }
 
-/** Upserts the field's `full` values row with the given values and labels (labels `[]` for none). */
+/**
+ * Upserts the field's `full` values row with the given values and labels (labels `[]` for none), in one statement
+ * against the row's unique index, so that a concurrent writer of the same row (another request, a field-values job)
+ * is never a duplicate-key error.
+ */
 export async function storeFieldValues(
   appDb: AppDb,
   fieldId: number,
   values: readonly unknown[],
   labels: readonly unknown[],
 ): Promise<void> {
-  await appDb.db.transaction().execute(async (trx) => {
-    const existing = await lockedIfPostgres(
-      appDb,
-      trx
-        .selectFrom('metabase_fieldvalues')
-        .select('id')
-        .where('field_id', '=', fieldId)
-        .where('type', '=', 'full')
-        .where('hash_key', 'is', null),
-    ).executeTakeFirst();
-    const now = appDb.now();
-    const columns = { values: JSON.stringify(values), human_readable_values: JSON.stringify(labels), updated_at: now };
-    if (existing) {
-      await trx.updateTable('metabase_fieldvalues').set(columns).where('id', '=', existing.id).execute();
-    } else {
-      await trx
-        .insertInto('metabase_fieldvalues')
-        .values({ ...columns, field_id: fieldId, type: 'full', has_more_values: false, created_at: now })
-        .execute();
-    }
-  });
+  const now = appDb.now();
+  const columns = { values: JSON.stringify(values), human_readable_values: JSON.stringify(labels), updated_at: now };
+  await appDb.db
+    .insertInto('metabase_fieldvalues')
+    .values({ ...columns, field_id: fieldId, type: 'full', has_more_values: false, created_at: now })
+    .onConflict((oc) => oc.expression(sql`field_id, type, (COALESCE(hash_key, ''))`).doUpdateSet(columns))
+    .execute();
 }
