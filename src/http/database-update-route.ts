@@ -238,10 +238,14 @@ function planEdit(appDb: AppDeps['appDb'], sent: Sent, row: DatabaseRecord): Edi
   return { update, engine, test: details };
 }
 
-/** The Database object with Metabase's expanded `schedules`. */
+/** The Database object with the curated keys a PUT may write and Metabase's expanded `schedules`. */
 export function databaseWithSchedules(row: DatabaseRecord) {
   return {
     ...databaseObject(row),
+    description: row.description,
+    caveats: row.caveats,
+    points_of_interest: row.points_of_interest,
+    settings: parseJson<Record<string, unknown>>(row.settings, {}),
     schedules: {
       metadata_sync: quartzToScheduleMap(row.metadata_sync_schedule),
       cache_field_values: quartzToScheduleMap(row.cache_field_values_schedule),
