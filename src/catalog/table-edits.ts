@@ -112,6 +112,8 @@ export interface TablesEdited {
   readonly tables: readonly TableRecord[];
   /** Tables the edit un-hid (visibility_type from a value to NULL): Metabase syncs them again. */
   readonly unhidden: readonly TableRecord[];
+  /** Ids of the tables whose field_order the edit changed (their fields' positions were rewritten). */
+  readonly reordered: ReadonlySet<number>;
 }
 
 /**
@@ -134,6 +136,7 @@ export async function editTables(
     if (rows.length !== unique.length) return undefined;
     const tables: TableRecord[] = [];
     const unhidden: TableRecord[] = [];
+    const reordered = new Set<number>();
     for (const row of rows) {
       const { values, user_set } = rowEdit(row.user_set, edit);
       const updated = await trx
@@ -144,11 +147,12 @@ export async function editTables(
         .executeTakeFirstOrThrow();
       if (edit.field_order !== undefined && edit.field_order !== row.field_order) {
         await rewritePositions(appDb, trx, row.id, edit.field_order);
+        reordered.add(row.id);
       }
       if (row.visibility_type !== null && edit.visibility_type === null) unhidden.push(updated);
       tables.push(updated);
     }
-    return { tables, unhidden };
+    return { tables, unhidden, reordered };
   });
 }
 

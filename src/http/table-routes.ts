@@ -54,10 +54,11 @@ export const TABLE_EDIT: Readonly<Record<string, EditKey>> = {
   field_order: { rule: optionalEnum(FIELD_ORDERS), nullWrites: false },
 };
 
-/** PUT /api/table: the same keys and `ids`, except field_order (not declared by Metabase's bulk route). */
-export const BULK_EDIT: Readonly<Record<string, EditKey>> = Object.fromEntries(
-  Object.entries(TABLE_EDIT).filter(([key]) => key !== 'field_order'),
-);
+/**
+ * PUT /api/table: the same keys and `ids`. Metabase's bulk route does not declare field_order, but its open map passes
+ * it to update-table!* (curation-notes.md 1.1), so it is applied here too, validated.
+ */
+export const BULK_EDIT: Readonly<Record<string, EditKey>> = TABLE_EDIT;
 
 /** A table-scoped schema sync, then analysis of that table (what Metabase's sync-table! does). */
 const tablePlan = (id: number): Plan => ({ metadata: { tables: [id] }, analyze: { tables: [id] } });
@@ -86,6 +87,13 @@ async function hydratedFields(deps: AppDeps, tableId: number, keep: (field: Fiel
   const targets = await fieldsByIds(deps.appDb, targetIds);
   const targetOf = (f: FieldRecord) => (f.fk_target_field_id === null ? undefined : targets.get(f.fk_target_field_id));
   return fields.map((f) => hydratedField(f, targetOf(f)));
+}
+
+/** An edited Table; with its `fields` when the edit changed its field_order (Metabase's update-table!*). */
+async function editedTable(deps: AppDeps, table: TableRecord, reordered: ReadonlySet<number>) {
+  return reordered.has(table.id)
+    ? { ...curatedTable(table), fields: await hydratedFields(deps, table.id) }
+    : curatedTable(table);
 }
 
 async function queueTableJob(deps: AppDeps, table: TableRecord, plan: Plan, route: string): Promise<number> {
@@ -133,7 +141,9 @@ export function registerTableRoutes(app: FastifyInstance, deps: AppDeps): void {
     const edited = await editTables(deps.appDb, ids!, edit);
     if (!edited) throw notFound();
     for (const table of edited.unhidden) await queueTableJob(deps, table, tablePlan(table.id), 'table unhide');
-    return sendJson(reply, 200, edited.tables.map(curatedTable));
+    const tables = [];
+    for (const table of edited.tables) tables.push(await editedTable(deps, table, edited.reordered));
+    return sendJson(reply, 200, tables);
   });
 
   app.get(`/api/table/${ROUTE_ID}`, async (request, reply) => {
@@ -150,8 +160,7 @@ export function registerTableRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (!edited) throw notFound();
     const [table] = edited.tables;
     if (edited.unhidden.length > 0) await queueTableJob(deps, table, tablePlan(table.id), 'table unhide');
-    const fields = edit.field_order === undefined ? {} : { fields: await hydratedFields(deps, table.id) };
-    return sendJson(reply, 200, { ...curatedTable(table), ...fields });
+    return sendJson(reply, 200, await editedTable(deps, table, edited.reordered));
   });
 
   app.get(`/api/table/${ROUTE_ID}/query_metadata`, async (request, reply) => {
