@@ -222,6 +222,14 @@ test(`curation routes as a black box (${testAppDbKind()} application database)`,
     const pkField = ok(await http(service, 'GET', `/api/table/${customers}`)).pk_field;
     assert.equal(pkField, (await fieldsOf(service, customers)).id.id);
     ok(await http(service, 'PUT', `/api/field/${zip.id}`, { visibility_type: 'normal' }));
+    const id = (await fieldsOf(service, customers)).id;
+    ok(await http(service, 'PUT', `/api/field/${id.id}`, { visibility_type: 'sensitive' }));
+    assert.equal(ok(await http(service, 'GET', `/api/table/${customers}`)).pk_field, null);
+    ok(await http(service, 'PUT', `/api/field/${id.id}`, { visibility_type: 'normal' }));
+    ok(await http(service, 'PUT', `/api/table/${customers}`, { visibility_type: 'hidden' }));
+    const listed = ok(await http(service, 'GET', '/api/table')) as any[];
+    assert.equal(listed.find((x) => x.id === customers)?.visibility_type, 'hidden', 'GET /api/table lists hidden tables');
+    ok(await http(service, 'PUT', `/api/table/${customers}`, { visibility_type: null }));
     notFound(await http(service, 'GET', '/api/table/999999/query_metadata'));
   });
 
@@ -307,6 +315,10 @@ test(`curation routes as a black box (${testAppDbKind()} application database)`,
       ['count', 3],
       ['distincts', 2],
     ]);
+    ok(await values({ values: [['new'], ['paid']] }));
+    ok(await http(service, 'PUT', `/api/field/${status.id}`, { visibility_type: 'sensitive' }));
+    assert.deepEqual(ok(await http(service, 'GET', `/api/field/${status.id}/values`)).values, []);
+    ok(await http(service, 'PUT', `/api/field/${status.id}`, { visibility_type: 'normal' }));
     const age = (await fieldsOf(service, customers)).age;
     ok(await http(service, 'PUT', `/api/field/${age.id}`, { has_field_values: 'none' }));
     const refused = await http(service, 'POST', `/api/field/${age.id}/values`, { values: [[30]] });
@@ -410,6 +422,24 @@ test(`curation routes as a black box (${testAppDbKind()} application database)`,
     assert.equal(after.kind.semantic_type, 'type/Category');
     assert.equal(after.kind.has_field_values, 'none');
     assert.equal(after.kind.visibility_type, 'details-only');
+  });
+
+  await t.test('edits survive a notify-driven sync of a changed SQLite warehouse', async () => {
+    const fields = await fieldsOf(service, customers);
+    ok(await http(service, 'PUT', `/api/field/${fields.zip.id}`, { semantic_type: 'type/ZipCode', display_name: 'Postcode' }));
+    ok(await http(service, 'PUT', `/api/table/${customers}`, { description: 'curated', entity_type: 'entity/UserTable' }));
+    const warehouse = new Database(sqliteFile);
+    warehouse.exec('ALTER TABLE customers ADD COLUMN email TEXT');
+    warehouse.close();
+    const job = ok(await http(service, 'POST', `/api/notify/db/${liteId}`, { scan: 'full' }, NOTIFY));
+    await waitJob(service, job.job_id as number);
+    const after = await fieldsOf(service, customers);
+    assert.ok(after.email, 'the new column is synced');
+    assert.equal(after.zip.semantic_type, 'type/ZipCode');
+    assert.equal(after.zip.display_name, 'Postcode');
+    const table = ok(await http(service, 'GET', `/api/table/${customers}`));
+    assert.equal(table.description, 'curated');
+    assert.equal(table.entity_type, 'entity/UserTable');
   });
 
   await t.test('an unreachable warehouse: 422 plain text on sync_schema, rescan and summary', async () => {
