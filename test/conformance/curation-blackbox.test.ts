@@ -363,7 +363,10 @@ test(`curation routes as a black box (${testAppDbKind()} application database)`,
     assert.deepEqual(ok(await http(service, 'GET', `/api/database/${pgId}/schemas`)), ['public']);
     assert.deepEqual(ok(await http(service, 'GET', `/api/database/${pgId}/schemas?include_hidden=true`)), ['public', 'sales']);
     notFound(await http(service, 'GET', `/api/database/${pgId}/schema/sales`));
+    const before = (ok(await http(service, 'GET', `/api/ui/jobs?db_id=${pgId}`)).data as any[]).length;
     ok(await http(service, 'PUT', `/api/table/${refunds}`, { visibility_type: null }));
+    const jobs = ok(await http(service, 'GET', `/api/ui/jobs?db_id=${pgId}`)).data as any[];
+    assert.equal(jobs.length, before + 1, 'un-hiding a table queues its sync');
     assert.deepEqual(ok(await http(service, 'POST', `/api/database/${pgId}/discard_values`)), { status: 'ok' });
     notFound(await http(service, 'POST', '/api/database/999999/discard_values'));
     const valid = ok(
