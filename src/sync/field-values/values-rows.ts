@@ -1,6 +1,6 @@
 // Application-database reads and writes of the field-values phase (sync-engine.md sections 2.6 and 6): the candidate
 // read, one field's facts and `full` values row inside its write transaction, and the writes of 6.3.
-import type { Kysely, RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { chunks } from '../../catalog/table-rows.ts';
 import { parseUserSet } from '../../catalog/user-set.ts';
 import { parseJson, toBool, type AppSchema } from '../../db/schema.ts';
@@ -197,6 +197,8 @@ export async function insertValues(
       created_at: now,
       updated_at: now,
     })
+    // A row written since the batch read (a user's POST /api/field/:id/values) wins; the next refresh updates it.
+    .onConflict((oc) => oc.expression(sql`field_id, type, (COALESCE(hash_key, ''))`).doNothing())
     .execute();
 }
 
