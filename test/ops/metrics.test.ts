@@ -125,8 +125,8 @@ describe('metrics, probes and job logs of a running service', () => {
         payload: body as object,
       });
     const sampleFile = (
-      (await appDb.open().db.selectFrom('metabase_database').select('details').executeTakeFirstOrThrow()).details
-    );
+      await service.appDb.db.selectFrom('metabase_database').select('details').executeTakeFirstOrThrow()
+    ).details;
     const warehouse = new SQLite(JSON.parse(sampleFile).db as string);
     warehouse.exec('ALTER TABLE orders ADD COLUMN coupon_code TEXT');
     warehouse.close();
