@@ -104,6 +104,7 @@ describe('DuckDB warehouses that break after registration', () => {
   test('between jobs a writer can take the file; while it holds it a sync fails, then one succeeds', async (t) => {
     const { warehouse, dbId } = await registered();
     t.after(() => warehouse.cleanup());
+    await warehouse.exec('CREATE TABLE held_by_writer (x INTEGER)');
     const writer = await holdForWriting(warehouse.file);
     try {
       await failedSync(dbId, /held open for writing by another process/);
