@@ -54,17 +54,22 @@ export async function getTable(appDb: AppDb, id: number): Promise<TableRecord | 
 /** Tables per statement pair of the metadata answer: at most this many tables and their fields are held at once. */
 export const METADATA_BATCH = 500;
 
-/**
- * The database's active tables, each with its active fields, in the API's order (sorted here, not in SQL), as the JSON
- * text of each table, METADATA_BATCH tables at a time: only the sorted ids of all tables are held, never every field.
- */
-export async function* activeTablesJson(appDb: AppDb, dbId: number): AsyncGenerator<string> {
-  const keys = await appDb.db
+/** The sort keys (id, schema, name) of a database's active tables: all a paged or streamed table read holds at once. */
+export async function activeTableKeys(appDb: AppDb, dbId: number) {
+  return await appDb.db
     .selectFrom('metabase_table')
     .select(['id', 'schema', 'name'])
     .where('db_id', '=', dbId)
     .where('active', '=', true)
     .execute();
+}
+
+/**
+ * The database's active tables, each with its active fields, in the API's order (sorted here, not in SQL), as the JSON
+ * text of each table, METADATA_BATCH tables at a time: only the sorted ids of all tables are held, never every field.
+ */
+export async function* activeTablesJson(appDb: AppDb, dbId: number): AsyncGenerator<string> {
+  const keys = await activeTableKeys(appDb, dbId);
   const ids = keys.sort(compareTables).map((key) => key.id);
   keys.length = 0;
   for (let i = 0; i < ids.length; i += METADATA_BATCH) {

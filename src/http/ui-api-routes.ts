@@ -20,7 +20,7 @@ import { sanitize } from '../errors.ts';
 import { QuartzError, QuartzSchedule } from '../jobs/quartz.ts';
 import { toJobView, type JobView } from '../jobs/queue.ts';
 import { reportJob } from '../jobs/wait.ts';
-import { getTable } from './catalog-reads.ts';
+import { activeTableKeys, getTable } from './catalog-reads.ts';
 import { jobObject } from './job-routes.ts';
 import { notFound, sendJson } from './replies.ts';
 import { jobTasks } from './task-routes.ts';
@@ -175,12 +175,7 @@ export function registerUiApiRoutes(app: FastifyInstance, deps: AppDeps): void {
     errors.check();
     const database = await getDatabase(appDb, id);
     if (!database) throw notFound();
-    const keys = await appDb.db
-      .selectFrom('metabase_table')
-      .select(['id', 'schema', 'name'])
-      .where('db_id', '=', id)
-      .where('active', '=', true)
-      .execute();
+    const keys = await activeTableKeys(appDb, id);
     const matching = search === '' ? keys : keys.filter((t) => t.name.toLowerCase().includes(search));
     const pageIds = sortTables(matching)
       .slice(offset, offset + limit)
