@@ -62,7 +62,16 @@ test('two dispatchers on one outbox deliver every row exactly once', async (t) =
   );
   for (const d of dispatchers) d.start();
   t.after(() => Promise.all(dispatchers.map((d) => d.stop())));
-  await eventually(() => (receiver.received.length >= 40 ? true : undefined));
+  // Stopped only once every answer is recorded: the receiver counts a request before its sender has read the answer.
+  const watcher = open();
+  await eventually(async () => {
+    const pending = await watcher.db
+      .selectFrom('webhook_delivery')
+      .select('id')
+      .where('state', '!=', 'delivered')
+      .execute();
+    return receiver.received.length >= 40 && pending.length === 0 ? true : undefined;
+  });
   await Promise.all(dispatchers.map((d) => d.stop()));
   const ids = receiver.received.map((r) => r.headers['x-catalog-sync-delivery']);
   assert.equal(ids.length, 40);
