@@ -31,6 +31,9 @@ const STORED_TABLE_COLUMNS = [
   'estimated_row_count',
   'database_object_id',
   'user_set',
+  'fields_hash',
+  'fks_hash',
+  'indexes_hash',
 ] as const;
 
 type StoredTableRow = {
@@ -48,6 +51,9 @@ type StoredTableRow = {
   estimated_row_count: number | null;
   database_object_id: string | null;
   user_set: string;
+  fields_hash: string | null;
+  fks_hash: string | null;
+  indexes_hash: string | null;
 };
 
 function toStoredTable(row: StoredTableRow): StoredTable {
@@ -166,14 +172,16 @@ export async function selectActiveTables(
   );
   const identity = sql`(lower(COALESCE(${sql.ref('schema')}, '')), lower(${sql.ref('name')}))`;
   const foldedIn = sql<boolean>`${identity} IN (VALUES ${sql.join(lowered)})`;
-  return db
+  // `active` is filtered here, not in SQL: with it in the WHERE clause SQLite searches the (db_id, active) index,
+  // every active table of the database for each batch, instead of the identity index.
+  const rows = await db
     .selectFrom('metabase_table')
-    .select(['id', 'schema', 'name', 'database_foreign_keys'])
+    .select(['id', 'schema', 'name', 'database_foreign_keys', 'active'])
     .where('db_id', '=', dbId)
-    .where('active', '=', true)
     .where((eb) => (folded ? eb.or([identityIn(refs), foldedIn]) : identityIn(refs)))
     .$if(forUpdate, (qb) => qb.forUpdate())
     .execute();
+  return rows.filter((r) => Boolean(r.active)).map(({ active: _active, ...rest }) => rest);
 }
 
 /** Multi-row inserts of at most 500 rows; returns the new ids with their identities, in insertion order. */
@@ -217,6 +225,16 @@ export async function setTablesJson(
   rows: readonly { readonly id: number; readonly json: string }[],
 ): Promise<void> {
   await updateRowsById(db, kind, 'metabase_table', rows.map((r) => ({ id: r.id, changes: { [column]: r.json } })));
+}
+
+/** Records the listing hashes of tables a step has just reconciled (migration 004). */
+export async function setListingHashes(
+  db: Db,
+  kind: AppDbKind,
+  column: 'fields_hash' | 'fks_hash' | 'indexes_hash',
+  rows: readonly { readonly id: number; readonly hash: string }[],
+): Promise<void> {
+  await updateRowsById(db, kind, 'metabase_table', rows.map((r) => ({ id: r.id, changes: { [column]: r.hash } })));
 }
 
 /** Sets `database_foreign_keys` to `[]` on the listed tables where it is not empty yet; returns how many changed. */

@@ -19,6 +19,10 @@ export interface StoredTable {
   readonly estimated_row_count: number | null;
   readonly database_object_id: string | null;
   readonly user_set: ReadonlySet<string>;
+  /** The fields listing hash of the last reconciliation, null when cleared (migration 004). */
+  readonly fields_hash: string | null;
+  readonly fks_hash: string | null;
+  readonly indexes_hash: string | null;
 }
 
 /** The sync-owned columns a table update may write. */

@@ -4,6 +4,7 @@ import type { AppDb } from './connect.ts';
 import { initialMigration } from './migrations/001-initial.ts';
 import { settingsMigration } from './migrations/002-settings.ts';
 import { operationsMigration } from './migrations/003-operations.ts';
+import { listingHashesMigration } from './migrations/004-listing-hashes.ts';
 
 class CodeMigrationProvider implements MigrationProvider {
   readonly #migrations: Record<string, Migration>;
@@ -22,6 +23,7 @@ export async function migrate(appDb: AppDb): Promise<void> {
       '001-initial': initialMigration(appDb.kind),
       '002-settings': settingsMigration(appDb.kind),
       '003-operations': operationsMigration(appDb.kind),
+      '004-listing-hashes': listingHashesMigration(appDb.kind),
     }),
   });
   const { error } = await migrator.migrateToLatest();

@@ -51,6 +51,10 @@ export interface TableRow {
   database_object_id: string | null;
   database_foreign_keys: ColumnType<string, string | undefined, string>;
   database_indexes: ColumnType<string, string | undefined, string>;
+  /** Hashes of what sync-fields, sync-fks and sync-indexes last reconciled; cleared by triggers (migration 004). */
+  fields_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  fks_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  indexes_hash: ColumnType<string | null, string | null | undefined, string | null>;
   caveats: string | null;
   points_of_interest: string | null;
   user_set: ColumnType<string, string | undefined, string>;

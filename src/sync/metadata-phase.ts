@@ -49,6 +49,9 @@ export async function runMetadataPhase(
       schema: t.schema,
       name: t.name,
       fieldOrder: t.field_order,
+      fieldsHash: t.fields_hash,
+      fksHash: t.fks_hash,
+      indexesHash: t.indexes_hash,
     }));
     return synced;
   };
@@ -67,8 +70,8 @@ export async function runMetadataPhase(
           ? syncTables(ctx, r, state)
           : syncTablesScoped(ctx, r, state, scope.tables ?? [], scope.new_tables ?? []),
       'sync-fields': async (r) => syncFields(ctx, r, state, await phaseTables(), level),
-      'sync-fks': async (r) => syncForeignKeys(ctx, r, await phaseTables(), level, state.created),
-      'sync-indexes': async (r) => syncIndexes(ctx, r, await phaseTables(), level, state.created),
+      'sync-fks': async (r) => syncForeignKeys(ctx, r, await phaseTables(), level, state.created, state.fieldsHashes),
+      'sync-indexes': async (r) => syncIndexes(ctx, r, await phaseTables(), level, state.created, state.fieldsHashes),
     },
     afterSteps: async (statuses, stop) => {
       if (databaseLevel) await recordInitialSyncStatus(ctx, state, statuses, stop);

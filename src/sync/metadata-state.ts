@@ -8,6 +8,10 @@ export interface PhaseTable {
   readonly schema: string | null;
   readonly name: string;
   readonly fieldOrder: string;
+  /** The stored listing hashes (null: none, or a table created in this phase; migration 004). */
+  readonly fieldsHash: string | null;
+  readonly fksHash: string | null;
+  readonly indexesHash: string | null;
 }
 
 export class MetadataState {
@@ -17,6 +21,8 @@ export class MetadataState {
   readonly created = new Set<number>();
   /** Tables whose fields sync-fields reconciled and wrote (3.2.8). */
   readonly fieldsSynced = new Set<number>();
+  /** The fields hash each table has after sync-fields, for the hashes of sync-fks and sync-indexes. */
+  readonly fieldsHashes = new Map<number, string>();
   /** Table-level runs: the active targets after sync-tables; null for database-level runs. */
   targets: PhaseTable[] | null = null;
   readonly #newTables = new Map<string, { ref: NewTableRef; outcome: NewTableOutcome | null }>();

@@ -18,8 +18,9 @@ import {
   type NewFieldValues,
   type StoredField,
 } from '../catalog/fields.ts';
+import { fieldsListingHash } from '../catalog/listing-hashes.ts';
 import { identityKey, qualifiedName } from '../catalog/names.ts';
-import { chunks } from '../catalog/table-rows.ts';
+import { chunks, setListingHashes } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { MAX_SCOPE_TABLES, type FieldMetadata, type Scope } from '../drivers/driver.ts';
 import type { ChangeGroup } from '../jobs/types.ts';
@@ -168,6 +169,7 @@ export async function syncFields(
     'user-overrides-reset',
     'tables-without-columns',
     'tables-failed',
+    'tables-unchanged',
   ]);
   report.set('total-tables', tables.length);
   if (tables.length === 0) return;
@@ -185,17 +187,45 @@ export async function syncFields(
   };
   const reconcileGroups = (items: readonly Group[], stored: readonly StoredField[], writes: BatchWrites) => {
     const byTable = byTableId(stored);
-    return items.map((group) => {
-      const byObjectId = ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(group.table.id);
-      return reconcileTable(ctx, group, byTable.get(group.table.id) ?? [], byObjectId, writes);
-    });
+    return items.map((group) => reconcileTable(ctx, group, byTable.get(group.table.id) ?? [], byObjectIdOf(group.table), writes));
   };
 
-  // A batch is first compared with its stored fields read without locks; only the tables that have something to
-  // write go into the write transaction, which reads their fields again (FOR UPDATE on PostgreSQL, 2.2) and
-  // reconciles them again. A no-change sync therefore only reads and compares.
-  const flush = async (groups: readonly Group[]) => {
-    if (groups.length === 0) return;
+  // A table whose listing hashes as it did when its fields were last reconciled (fields-hash.ts, migration 004)
+  // is unchanged, and its stored fields are not read. The other tables of a batch are first compared with their
+  // stored fields read without locks; only the tables that have something to write, or a new hash to record, go
+  // into the write transaction, which reads their fields again (FOR UPDATE on PostgreSQL, 2.2), reconciles them
+  // again and records their hash last. A no-change sync therefore only reads and compares.
+  const byObjectIdOf = (table: PhaseTable) => ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(table.id);
+  const hashes = new Map<number, string>();
+  const unchangedResult = (group: Group): TableFieldResult => ({
+    table: group.table,
+    fields: group.fields.length,
+    counts: {
+      created: 0,
+      reactivated: 0,
+      renamed: 0,
+      updated: 0,
+      unchanged: group.fields.length,
+      retired: 0,
+      'type-changed': 0,
+      'user-overrides-reset': 0,
+    },
+    changes: [],
+  });
+  const flush = async (all: readonly Group[]) => {
+    if (all.length === 0) return;
+    const skipped: TableFieldResult[] = [];
+    const groups: Group[] = [];
+    for (const group of all) {
+      const { table } = group;
+      const hash = fieldsListingHash(group.fields, { fieldOrder: table.fieldOrder, byObjectId: byObjectIdOf(table) });
+      if (!state.created.has(table.id) && table.fieldsHash === hash) {
+        skipped.push(unchangedResult(group));
+      } else {
+        hashes.set(table.id, hash);
+        groups.push(group);
+      }
+    }
     // Tables created in this phase have no stored fields and always write: they are not read first.
     const ids = groups.filter((g) => !state.created.has(g.table.id)).map((g) => g.table.id);
     const read = () => selectFieldsByTables(ctx.appDb.db, ctx.appDb.kind, ids, false);
@@ -210,7 +240,8 @@ export async function syncFields(
       }
       const writes = emptyWrites();
       const result = reconcileGroups([group], byTable.get(group.table.id) ?? [], writes)[0];
-      if (writesSomething(writes)) changed.push(group);
+      // Nothing to write but a hash differs from the stored one: only the write transaction may record it.
+      if (writesSomething(writes) || group.table.fieldsHash !== hashes.get(group.table.id)) changed.push(group);
       else results.push(result);
     }
     results.push(
@@ -222,6 +253,13 @@ export async function syncFields(
           const writes = emptyWrites();
           const out = reconcileGroups(items, stored, writes);
           await applyWrites(ctx, trx, writes);
+          // Last: the field writes above clear the hash through the trigger of migration 004.
+          await setListingHashes(
+            trx,
+            ctx.appDb.kind,
+            'fields_hash',
+            items.map((g) => ({ id: g.table.id, hash: hashes.get(g.table.id) as string })),
+          );
           return out;
         },
         (group, error) => {
@@ -230,7 +268,11 @@ export async function syncFields(
         },
       )),
     );
-    for (const result of results) {
+    for (const result of skipped) state.fieldsHashes.set(result.table.id, result.table.fieldsHash as string);
+    for (const result of results) state.fieldsHashes.set(result.table.id, hashes.get(result.table.id) as string);
+    for (const group of groups) hashes.delete(group.table.id);
+    report.add('tables-unchanged', skipped.length);
+    for (const result of [...skipped, ...results]) {
       state.fieldsSynced.add(result.table.id);
       report.add('total-fields', result.fields);
       for (const [key, n] of Object.entries(result.counts)) report.add(key, n);

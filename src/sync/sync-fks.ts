@@ -14,6 +14,7 @@ import {
   resolveTable,
   type ResolvedPair,
 } from '../catalog/foreign-keys.ts';
+import { foreignKeysHash } from '../catalog/listing-hashes.ts';
 import { identityKey, qualifiedName } from '../catalog/names.ts';
 import {
   canonicalJson,
@@ -21,6 +22,7 @@ import {
   emptyForeignKeyJson,
   selectActiveTables,
   selectTablesJson,
+  setListingHashes,
   setTablesJson,
 } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
@@ -56,6 +58,7 @@ async function reconcileGroups(
   inScope: ReadonlyMap<string, PhaseTable>,
   databaseLevel: boolean,
   lock: boolean,
+  hashes: ReadonlyMap<string, string>,
 ): Promise<BatchPlan<GroupResult>> {
   const refs: TableRef[] = [];
   for (const g of groups) {
@@ -76,6 +79,7 @@ async function reconcileGroups(
   const results: GroupResult[] = [];
   const fieldUpdates: RowUpdate[] = [];
   const jsonUpdates: { id: number; json: string }[] = [];
+  const hashUpdates: { id: number; hash: string }[] = [];
   for (const group of groups) {
     const key = identityKey(group.schema, group.name);
     const scoped = inScope.get(key);
@@ -118,16 +122,22 @@ async function reconcileGroups(
     }
     if (scoped) {
       const json = JSON.stringify(group.constraints.map(foreignKeyJson));
-      if (canonicalJson(source.database_foreign_keys) !== json) jsonUpdates.push({ id: source.id, json });
+      if (source.database_foreign_keys !== json && canonicalJson(source.database_foreign_keys) !== json) {
+        jsonUpdates.push({ id: source.id, json });
+      }
+      const hash = hashes.get(key);
+      if (hash !== undefined && hash !== scoped.fksHash) hashUpdates.push({ id: scoped.id, hash });
     }
     results.push({ counts, sourceFieldIds, tableId: scoped ? scoped.id : null });
   }
-  if (fieldUpdates.length === 0 && jsonUpdates.length === 0) return { results, write: null };
+  if (fieldUpdates.length === 0 && jsonUpdates.length === 0 && hashUpdates.length === 0) return { results, write: null };
   return {
     results,
     write: async (writer) => {
       await updateFields(writer, ctx.appDb.kind, fieldUpdates);
       await setTablesJson(writer, ctx.appDb.kind, 'database_foreign_keys', jsonUpdates);
+      // Last: the field writes above clear the hash through the trigger of migration 004.
+      await setListingHashes(writer, ctx.appDb.kind, 'fks_hash', hashUpdates);
     },
   };
 }
@@ -138,6 +148,7 @@ export async function syncForeignKeys(
   tables: readonly PhaseTable[],
   level: 'database' | 'tables',
   created: ReadonlySet<number> = new Set(),
+  fieldsHashes: ReadonlyMap<number, string> = new Map(),
 ): Promise<void> {
   report.init([
     'total-fks',
@@ -149,6 +160,7 @@ export async function syncForeignKeys(
     'conflicts',
     'user-set-skipped',
     'failed',
+    'tables-unchanged',
   ]);
   report.set('listing-complete', false);
   if (!ctx.capabilities.foreignKeys) {
@@ -165,12 +177,51 @@ export async function syncForeignKeys(
   const tablesWithConstraints = new Set<number>();
   const seenConstraints = new Set<string>();
   const failedTables = new Set<string>();
+  /** Source tables skipped as unchanged: their marks stand, nothing of theirs is cleared. */
+  const unchangedTables = new Set<number>();
 
-  const flush = async (groups: readonly Group[]) => {
+  /**
+   * The group's hash (listing-hashes.ts): its constraints, its table's fields hash and each target table's id and
+   * fields hash. Null when a table involved is outside the phase's tables or has no fields hash from this sync.
+   */
+  const hashOf = (group: Group, source: PhaseTable): string | null => {
+    const fieldsHash = fieldsHashes.get(source.id);
+    if (fieldsHash === undefined) return null;
+    const targets: { id: number; fieldsHash: string }[] = [];
+    for (const fk of group.constraints) {
+      const target = inScope.get(identityKey(fk.targetSchema, fk.targetTable));
+      const targetHash = target === undefined ? undefined : fieldsHashes.get(target.id);
+      if (target === undefined || targetHash === undefined) return null;
+      targets.push({ id: target.id, fieldsHash: targetHash });
+    }
+    return foreignKeysHash(JSON.stringify(group.constraints.map(foreignKeyJson)), fieldsHash, targets);
+  };
+
+  const flush = async (all: readonly Group[]) => {
+    const hashes = new Map<string, string>();
+    const groups: Group[] = [];
+    for (const group of all) {
+      const key = identityKey(group.schema, group.name);
+      const source = inScope.get(key);
+      const hash = source === undefined ? null : hashOf(group, source);
+      if (source !== undefined && hash !== null && hash === source.fksHash && !created.has(source.id)) {
+        unchangedTables.add(source.id);
+        tablesWithConstraints.add(source.id);
+        report.add('tables-unchanged');
+        // Its pairs are counted as unchanged: what they were at the last reconciliation still stands.
+        const pairs = group.constraints.reduce((n, fk) => n + fk.columns.length, 0);
+        report.add('total-fks', group.constraints.length);
+        report.add('total-pairs', pairs);
+        report.add('unchanged', pairs);
+        continue;
+      }
+      if (hash !== null) hashes.set(key, hash);
+      groups.push(group);
+    }
     const results = await writeBatchIfChanged(
       ctx,
       groups,
-      (db, items, lock) => reconcileGroups(ctx, db, items, inScope, databaseLevel, lock),
+      (db, items, lock) => reconcileGroups(ctx, db, items, inScope, databaseLevel, lock, hashes),
       (group, error) => {
         failedTables.add(identityKey(group.schema, group.name));
         report.add('failed');
@@ -222,7 +273,7 @@ export async function syncForeignKeys(
   report.set('listing-complete', true);
 
   // Clearing: only after a complete listing, only for source tables in scope whose constraints were all written.
-  const clearable = tables.filter((t) => !failedTables.has(identityKey(t.schema, t.name)));
+  const clearable = tables.filter((t) => !failedTables.has(identityKey(t.schema, t.name)) && !unchangedTables.has(t.id));
   const clearing = async (db: Kysely<AppSchema>, ids: readonly number[], lock: boolean): Promise<RowUpdate[]> => {
     const updates: RowUpdate[] = [];
     for (const field of await selectFieldsWithFkTarget(db, ids, lock)) {

@@ -6,7 +6,8 @@ import type { AppSchema } from '../db/schema.ts';
 import { selectIndexFields, setFieldsIndexed } from '../catalog/field-rows.ts';
 import { indexJson, indexedColumns, type IndexJson } from '../catalog/indexes.ts';
 import { identityKey, qualifiedName } from '../catalog/names.ts';
-import { canonicalJson, chunks, selectTablesJson, setTablesJson } from '../catalog/table-rows.ts';
+import { indexesHash } from '../catalog/listing-hashes.ts';
+import { canonicalJson, chunks, selectTablesJson, setListingHashes, setTablesJson } from '../catalog/table-rows.ts';
 import { writeBatchIfChanged } from './batch.ts';
 import type { SyncContext } from './context.ts';
 import { errorInfo } from './errors.ts';
@@ -22,8 +23,9 @@ export async function syncIndexes(
   tables: readonly PhaseTable[],
   level: 'database' | 'tables',
   created: ReadonlySet<number> = new Set(),
+  fieldsHashes: ReadonlyMap<number, string> = new Map(),
 ): Promise<void> {
-  report.init(['total-indexes', 'tables-updated', 'fields-marked', 'fields-unmarked']);
+  report.init(['total-indexes', 'tables-updated', 'fields-marked', 'fields-unmarked', 'tables-unchanged']);
   report.set('listing-complete', false);
   if (!ctx.capabilities.indexes) {
     report.set('skipped', 'the driver reports no indexes');
@@ -49,7 +51,24 @@ export async function syncIndexes(
   }
   report.set('listing-complete', true);
 
-  for (const chunk of chunks(tables, INDEX_BATCH_TABLES)) {
+  const jsonOf = (id: number) => `[${indexes.get(id) ?? ''}]`;
+  // A table whose index JSON and fields hash hash as at its last reconciliation is unchanged (listing-hashes.ts);
+  // without a fields hash from this sync (its fields failed or were not reported) it is always compared.
+  const hashOf = (table: PhaseTable): string | null => {
+    const fieldsHash = fieldsHashes.get(table.id);
+    return fieldsHash === undefined ? null : indexesHash(jsonOf(table.id), fieldsHash);
+  };
+  const hashes = new Map<number, string | null>();
+  for (const all of chunks(tables, INDEX_BATCH_TABLES)) {
+    const chunk: PhaseTable[] = [];
+    for (const table of all) {
+      const hash = hashOf(table);
+      if (hash !== null && hash === table.indexesHash && !created.has(table.id)) report.add('tables-unchanged');
+      else {
+        hashes.set(table.id, hash);
+        chunk.push(table);
+      }
+    }
     const results = await writeBatchIfChanged(
       ctx,
       chunk,
@@ -57,7 +76,6 @@ export async function syncIndexes(
         const ids = items.map((t) => t.id);
         const storedRows = await selectTablesJson(db, ids, lock);
         const stored = new Map(storedRows.map((r) => [r.id, r.json]));
-        const jsonOf = (id: number) => `[${indexes.get(id) ?? ''}]`;
         const indexedByTable = new Map(items.map((t) => [t.id, indexedColumns(JSON.parse(jsonOf(t.id)) as IndexJson[])]));
         const firstColumns = [...indexedByTable.values()].flatMap((names) => [...names]);
         const fields = await selectIndexFields(db, ids, firstColumns, lock);
@@ -66,7 +84,8 @@ export async function syncIndexes(
         const jsonUpdates: { id: number; json: string }[] = [];
         for (const [i, table] of items.entries()) {
           const json = jsonOf(table.id);
-          if (stored.has(table.id) && canonicalJson(stored.get(table.id)) !== json) {
+          const storedJson = stored.get(table.id);
+          if (storedJson !== undefined && storedJson !== json && canonicalJson(storedJson) !== json) {
             jsonUpdates.push({ id: table.id, json });
             out[i].tablesUpdated++;
           }
@@ -79,11 +98,18 @@ export async function syncIndexes(
         }
         const marked = out.flatMap((r) => r.marked);
         const unmarked = out.flatMap((r) => r.unmarked);
-        if (jsonUpdates.length + marked.length + unmarked.length === 0) return { results: out, write: null };
+        const hashUpdates = items.flatMap((t) => {
+          const hash = hashes.get(t.id) ?? null;
+          return hash === null || hash === t.indexesHash ? [] : [{ id: t.id, hash }];
+        });
+        if (jsonUpdates.length + marked.length + unmarked.length + hashUpdates.length === 0) {
+          return { results: out, write: null };
+        }
         const write = async (trx: Transaction<AppSchema>) => {
           await setTablesJson(trx, ctx.appDb.kind, 'database_indexes', jsonUpdates);
           await setFieldsIndexed(trx, marked, true, ctx.appDb.now());
           await setFieldsIndexed(trx, unmarked, false, ctx.appDb.now());
+          await setListingHashes(trx, ctx.appDb.kind, 'indexes_hash', hashUpdates);
         };
         return { results: out, write };
       },

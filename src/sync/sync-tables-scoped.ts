@@ -25,8 +25,20 @@ type Target =
   | { readonly kind: 'known'; readonly row: StoredTable; readonly reported: TableMetadata | null }
   | { readonly kind: 'new'; readonly ref: TableRef; readonly reported: TableMetadata };
 
-function phaseTable(row: { id: number; schema: string | null; name: string }, fieldOrder: string): PhaseTable {
-  return { id: row.id, schema: row.schema, name: row.name, fieldOrder };
+function phaseTable(
+  row: { id: number; schema: string | null; name: string },
+  fieldOrder: string,
+  hashes: Pick<StoredTable, 'fields_hash' | 'fks_hash' | 'indexes_hash'> | null,
+): PhaseTable {
+  return {
+    id: row.id,
+    schema: row.schema,
+    name: row.name,
+    fieldOrder,
+    fieldsHash: hashes?.fields_hash ?? null,
+    fksHash: hashes?.fks_hash ?? null,
+    indexesHash: hashes?.indexes_hash ?? null,
+  };
 }
 
 /** Asks the warehouse which refs exist: tableExists for exactly one, scoped listings otherwise. */
@@ -76,7 +88,7 @@ export async function syncTablesScoped(
     }
   }
   // Until the warehouse answers, the targets are the known rows as stored.
-  state.targets = [...known.values()].filter((r) => r.active).map((r) => phaseTable(r, r.field_order));
+  state.targets = [...known.values()].filter((r) => r.active).map((r) => phaseTable(r, r.field_order, r));
 
   const refs: TableRef[] = [...[...known.values()].map((r) => ({ schema: r.schema, name: r.name })), ...newRefs];
   let found: Map<string, TableMetadata>;
@@ -108,7 +120,7 @@ export async function syncTablesScoped(
 
   const active = new Map<number, PhaseTable>();
   for (const t of targets) {
-    if (t.kind === 'known' && t.row.active) active.set(t.row.id, phaseTable(t.row, t.row.field_order));
+    if (t.kind === 'known' && t.row.active) active.set(t.row.id, phaseTable(t.row, t.row.field_order, t.row));
   }
   for (const chunk of chunks(targets, TABLE_BATCH)) {
     const results = await writeBatch(
@@ -122,7 +134,7 @@ export async function syncTablesScoped(
           lockRows(ctx),
         );
         const byId = new Map(fresh.map((r) => [r.id, r]));
-        const out: ({ entry: TableEntry; fieldOrder: string } | { retired: StoredTable })[] = [];
+        const out: ({ entry: TableEntry; fieldOrder: string; hashes: StoredTable | null } | { retired: StoredTable })[] = [];
         const creating: TableMetadata[] = [];
         for (const item of items) {
           if (item.kind === 'new') {
@@ -132,12 +144,16 @@ export async function syncTablesScoped(
           const row = byId.get(item.row.id);
           if (!row) continue;
           if (item.reported !== null) {
-            out.push({ entry: await applyMatch(ctx, trx, row, item.reported), fieldOrder: row.field_order });
+            out.push({
+              entry: await applyMatch(ctx, trx, row, item.reported),
+              fieldOrder: row.field_order,
+              hashes: row,
+            });
           } else if ((await retireTables(trx, ctx.databaseId, [row.id], ctx.appDb.now())).length > 0) {
             out.push({ retired: row });
           }
         }
-        for (const entry of await createTables(ctx, trx, creating)) out.push({ entry, fieldOrder: 'database' });
+        for (const entry of await createTables(ctx, trx, creating)) out.push({ entry, fieldOrder: 'database', hashes: null });
         return out;
       },
       (item, error) => {
@@ -154,7 +170,10 @@ export async function syncTablesScoped(
         active.delete(result.retired.id);
       } else {
         recordTableEntry(ctx, report, state, result.entry);
-        active.set(result.entry.id, phaseTable({ ...result.entry.table, id: result.entry.id }, result.fieldOrder));
+        active.set(
+          result.entry.id,
+          phaseTable({ ...result.entry.table, id: result.entry.id }, result.fieldOrder, result.hashes),
+        );
       }
     }
   }

@@ -18,6 +18,9 @@ function stored(overrides: Partial<StoredTable> = {}): StoredTable {
     initial_sync_status: 'complete',
     estimated_row_count: 1000,
     database_object_id: '16402',
+    fields_hash: null,
+    fks_hash: null,
+    indexes_hash: null,
     user_set: new Set(),
     ...overrides,
   };

@@ -3,6 +3,7 @@
 import { connect as netConnect } from 'node:net';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { pushedRows } from './pushed-rows.ts';
 import {
   DriverError,
   type DbmsVersion,
@@ -56,6 +57,8 @@ import { parseSchemaFilter, type SchemaFilter } from '../schema-filter.ts';
 export type { ErrorContext } from '../network-errors.ts';
 
 const FETCH_SIZE = 1000;
+/** Catalog rows that may wait unread before the listing's socket is paused (pushed-rows.ts). */
+const LISTING_HIGH_WATER = 5000;
 const IDLE_TIMEOUT_MS = 60_000;
 const LOCK_TIMEOUT_MS = 10_000;
 
@@ -466,9 +469,10 @@ class PostgresDriver implements WarehouseDriver {
   }
 
   /**
-   * Streams one statement through a cursor, FETCH_SIZE rows per round trip. The statement's timeout (the catalog
+   * Streams one statement: a catalog listing as the server pushes it (pushed-rows.ts), a data statement through a
+   * cursor, FETCH_SIZE rows per round trip (its rows have no bounded width). The statement's timeout (the catalog
    * timeout unless `how` says otherwise) covers all its fetches together: on the client, the time spent waiting for
-   * the warehouse, so that a slow link cannot stretch a listing fetch by fetch; on the server, statement_timeout
+   * the warehouse, so that a slow link cannot stretch a listing read by read; on the server, statement_timeout
    * (measured on PostgreSQL 15: it counts from the first Execute, the consumer's time between fetches included).
    * Data statements read rows as arrays with the data parsers.
    */
@@ -488,9 +492,25 @@ class PostgresDriver implements WarehouseDriver {
     let done = false;
     try {
       lease = await this.#lease(purpose, timeoutMs, signal);
+      let waited = 0;
+      if (how === null) {
+        // Catalog listings: rows of bounded width, pushed by the server while the consumer works (pushed-rows.ts).
+        const held = lease;
+        const wait = async (next: Promise<void>) => {
+          const started = performance.now();
+          await held.wait(next, signal, timeoutMs, timeoutMs - waited);
+          waited += performance.now() - started;
+        };
+        this.#queryCount += 1;
+        for await (const rows of pushedRows<R>(held.client, query.text, query.values, { highWater: LISTING_HIGH_WATER, wait })) {
+          for (const row of rows) yield map(row);
+        }
+        done = true;
+        lease.release();
+        return;
+      }
       cursor = lease.client.query(new Cursor<R>(query.text, [...query.values], config));
       this.#queryCount += 1;
-      let waited = 0;
       for (;;) {
         const started = performance.now();
         const rows = await lease.wait(cursor.read(FETCH_SIZE), signal, timeoutMs, timeoutMs - waited);
@@ -506,6 +526,8 @@ class PostgresDriver implements WarehouseDriver {
       throw toDriverError(error, this.#errorContext);
     } finally {
       if (!done && lease && cursor) await this.#closeEarly(lease, cursor, signal);
+      // A listing stopped early is still running on the server: the connection is discarded.
+      else if (!done && lease) lease.release(new Error('listing stopped before its end'));
     }
   }
 
