@@ -188,7 +188,7 @@ try {
     'bounded, 10,000,000 rows (stats, then the read)': async (client: pg.Client) => {
       const stats = sampleStatsQuery(large);
       const [row] = (await client.query({ text: stats.text, values: [...stats.values], rowMode: 'array', types: SAMPLE_TYPES })).rows;
-      const percent = samplePercent(sampleStatsOf(row, estimate), BUDGET);
+      const percent = samplePercent(sampleStatsOf(row, estimate), BUDGET, estimate);
       return boundedDistinctQuery(large, 'category', { limit: 1001, rowBudget: BUDGET, percent });
     },
     'bounded before 2026-12-06': async () => ({

@@ -405,7 +405,7 @@ class PostgresDriver implements WarehouseDriver {
     }
     let stats: unknown[] | undefined;
     for await (const row of this.#stream(sampleStatsQuery(table), signal, (r: unknown[]) => r, how)) stats = row;
-    const percent = samplePercent(sampleStatsOf(stats, opts.estimate), opts.rowBudget);
+    const percent = samplePercent(sampleStatsOf(stats, opts.estimate), opts.rowBudget, opts.estimate);
     const query = boundedDistinctQuery(table, field.name, { limit: opts.limit, rowBudget: opts.rowBudget, percent });
     for await (const [value] of this.#stream(query, signal, (r: unknown[]) => r, how)) {
       if (value !== null) values.push(value);

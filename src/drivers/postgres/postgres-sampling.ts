@@ -113,21 +113,27 @@ export interface SampleStats {
   readonly rowsPerBlock: number;
 }
 
-/** `blocks`, `relpages`, `reltuples` of one table: its current size in blocks and its density in the statistics. */
+/**
+ * One row: the table's blocks now, and the pages and rows of its statistics where it has any, summed over the leaf
+ * partitions of a partitioned table (whose sample is one Sample Scan per partition). A foreign table has no blocks.
+ */
 export function sampleStatsQuery(table: TableRef): CatalogQuery {
-  const text = `SELECT pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.relpages, c.reltuples
-    FROM pg_class AS c WHERE c.oid = CAST($1 AS regclass)`;
+  const text = `SELECT (sum(pg_relation_size(c.oid)) / current_setting('block_size')::integer)::bigint,
+      sum(c.relpages) FILTER (WHERE c.reltuples >= 0), sum(c.reltuples) FILTER (WHERE c.reltuples >= 0)
+    FROM pg_class AS c
+    WHERE (c.oid = CAST($1 AS regclass) AND c.relkind <> 'p')
+      OR c.oid IN (SELECT t.relid FROM pg_partition_tree(CAST($1 AS regclass)) AS t WHERE t.isleaf)`;
   return { text, values: [quoteTable(table)] };
 }
 
 /**
  * A row of sampleStatsQuery → SampleStats. The density is reltuples ÷ relpages; without statistics (never vacuumed
- * nor analysed: relpages 0 or reltuples −1) it is the phase's row estimate spread over the blocks there are now.
+ * nor analysed: relpages 0, reltuples −1) it is the phase's row estimate spread over the blocks there are now.
  */
 export function sampleStatsOf(row: readonly unknown[] | undefined, estimate: number): SampleStats {
   const blocks = Number(row?.[0] ?? 0);
   const pages = Number(row?.[1] ?? 0);
-  const tuples = Number(row?.[2] ?? -1);
+  const tuples = Number(row?.[2] ?? 0);
   const rowsPerBlock = pages > 0 && tuples > 0 ? tuples / pages : estimate / Math.max(1, blocks);
   return { blocks, rowsPerBlock };
 }
@@ -144,9 +150,11 @@ const MIN_EXPECTED_SHARE = 0.9;
  * in 740 reads, where f = budget ÷ (N·r) had it cut every other read and so skip the selected blocks at the table's
  * end (its newest rows, in a table that grows by appending). The cost: the sample averages about 3·√(r·budget) rows
  * under the budget, 3.1% at the default budget and 122 rows per block, less for wider rows. Solved exactly:
- * with a = N·r and k = 3·r·√N, a·f + k·√(f·(1−f)) = budget is a quadratic in f, whose smaller root is taken.
+ * with a = N·r and k = 3·r·√N, a·f + k·√(f·(1−f)) = budget is a quadratic in f, whose smaller root is taken. A table
+ * without blocks of its own (a foreign table) gets budget ÷ estimate.
  */
-export function samplePercent(stats: SampleStats, rowBudget: number): number {
+export function samplePercent(stats: SampleStats, rowBudget: number, estimate: number): number {
+  if (stats.blocks === 0) return Math.min(100, (rowBudget / Math.max(1, estimate)) * 100);
   const a = stats.blocks * stats.rowsPerBlock;
   if (!(a > rowBudget)) return 100;
   const k = MARGIN_SD * stats.rowsPerBlock * Math.sqrt(stats.blocks);

@@ -212,7 +212,7 @@ describe('PostgreSQL sampleRows and distinctValues', () => {
 
 describe('the bounded read of a budgeted field (pure)', () => {
   const spread = (stats: { blocks: number; rowsPerBlock: number }, budget: number) => {
-    const f = samplePercent(stats, budget) / 100;
+    const f = samplePercent(stats, budget, stats.blocks * stats.rowsPerBlock) / 100;
     const rows = stats.blocks * stats.rowsPerBlock;
     return { f, mean: f * rows, sd: stats.rowsPerBlock * Math.sqrt(stats.blocks * f * (1 - f)) };
   };
@@ -228,8 +228,10 @@ describe('the bounded read of a budgeted field (pure)', () => {
   });
 
   test('a table within the budget is read whole; a tiny budget keeps 90% of it as the expected sample', () => {
-    assert.equal(samplePercent({ blocks: 8_000, rowsPerBlock: 120 }, 1_000_000), 100);
-    assert.equal(samplePercent({ blocks: 0, rowsPerBlock: 0 }, 1_000_000), 100);
+    assert.equal(samplePercent({ blocks: 8_000, rowsPerBlock: 120 }, 1_000_000, 2_000_000), 100);
+    // No blocks of its own (a foreign table): budget ÷ estimate, as far as 100%.
+    assert.equal(samplePercent({ blocks: 0, rowsPerBlock: 0 }, 1_000_000, 4_000_000), 25);
+    assert.equal(samplePercent({ blocks: 0, rowsPerBlock: 0 }, 1_000_000, 0), 100);
     const tiny = spread({ blocks: 163, rowsPerBlock: 185 }, 3_000);
     assert.ok(Math.abs(tiny.mean - 2_700) < 1e-6, String(tiny.mean));
   });
@@ -264,6 +266,11 @@ describe('PostgreSQL budgetedValues', () => {
          FROM generate_series(1, 30000) AS i`,
       `CREATE INDEX big_code ON public.big (code)`,
       `VACUUM ANALYZE public.big`,
+      `CREATE TABLE public.parted (id integer, v integer) PARTITION BY RANGE (id)`,
+      `CREATE TABLE public.parted_a PARTITION OF public.parted FOR VALUES FROM (0) TO (10000)`,
+      `CREATE TABLE public.parted_b PARTITION OF public.parted FOR VALUES FROM (10000) TO (30000)`,
+      `INSERT INTO public.parted SELECT i, i FROM generate_series(0, 29999) AS i`,
+      `ANALYZE public.parted`,
       `CREATE TABLE public.fresh (n integer) WITH (autovacuum_enabled = false)`,
       `INSERT INTO public.fresh SELECT i FROM generate_series(1, 5000) AS i`,
     );
@@ -296,13 +303,24 @@ describe('PostgreSQL budgetedValues', () => {
 
   test('block statistics come from pg_class and the relation size; a never-analysed table has only its size', async () => {
     const [[blocks, relpages, reltuples]] = await rowsOf(sampleStatsQuery(big));
-    assert.ok(Number(blocks) > 100 && Number(blocks) === relpages, `${blocks} blocks, ${relpages} pages`);
-    assert.equal(reltuples, 30000);
+    assert.ok(Number(blocks) > 100 && Number(blocks) === Number(relpages), `${blocks} blocks, ${relpages} pages`);
+    assert.equal(Number(reltuples), 30000);
     const [raw] = await rowsOf(sampleStatsQuery({ schema: 'public', name: 'fresh' }));
-    assert.deepEqual(raw.slice(1), [0, -1], 'no statistics yet');
+    assert.deepEqual(raw.slice(1), [null, null], 'no statistics yet (reltuples −1)');
     const fresh = sampleStatsOf(raw, 5000);
     assert.ok(fresh.blocks > 0);
     assert.equal(fresh.rowsPerBlock, 5000 / fresh.blocks);
+  });
+
+  test('a partitioned table: blocks and statistics summed over its partitions, the read within the budget', async () => {
+    const parted = { schema: 'public', name: 'parted' };
+    const [[blocks, relpages, reltuples]] = await rowsOf(sampleStatsQuery(parted));
+    const [[leafPages]] = await rowsOf({ text: `SELECT sum(relpages) FROM pg_class WHERE relname IN ('parted_a', 'parted_b')`, values: [] });
+    assert.ok(Number(blocks) > 0 && Number(blocks) === Number(leafPages) && Number(relpages) === Number(leafPages));
+    assert.equal(Number(reltuples), 30000);
+    const read = await driver.budgetedValues!(parted, { name: 'v', indexed: false }, { limit: 5000, rowBudget: 3000, estimate: 30000 }, signal);
+    assert.ok(read.values.length > 0 && read.values.length <= 3000, String(read.values.length));
+    assert.ok(read.values.some((v) => Number(v) >= 10000), 'both partitions are sampled');
   });
 
   test('a bounded read: two statements, ascending non-null values from at most the budget of rows, not exact', async () => {
