@@ -116,13 +116,15 @@ export interface SampleStats {
 /**
  * One row: the table's blocks now, and the pages and rows of its statistics where it has any, summed over the leaf
  * partitions of a partitioned table (whose sample is one Sample Scan per partition). A foreign table has no blocks.
+ * `oid = ANY (array)` keeps pg_class's index usable (an OR of the two cases read the whole of pg_class).
  */
 export function sampleStatsQuery(table: TableRef): CatalogQuery {
   const text = `SELECT (sum(pg_relation_size(c.oid)) / current_setting('block_size')::integer)::bigint,
       sum(c.relpages) FILTER (WHERE c.reltuples >= 0), sum(c.reltuples) FILTER (WHERE c.reltuples >= 0)
     FROM pg_class AS c
-    WHERE (c.oid = CAST($1 AS regclass) AND c.relkind <> 'p')
-      OR c.oid IN (SELECT t.relid FROM pg_partition_tree(CAST($1 AS regclass)) AS t WHERE t.isleaf)`;
+    WHERE c.relkind <> 'p'
+      AND c.oid = ANY (ARRAY(SELECT t.relid FROM pg_partition_tree(CAST($1 AS regclass)) AS t WHERE t.isleaf)
+        || CAST($1 AS regclass))`;
   return { text, values: [quoteTable(table)] };
 }
 
