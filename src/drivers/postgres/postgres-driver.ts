@@ -49,7 +49,10 @@ import {
   distinctValuesQuery,
   groupDistinctRows,
   looseScanQuery,
+  samplePercent,
   sampleQuery,
+  sampleStatsOf,
+  sampleStatsQuery,
 } from './postgres-sampling.ts';
 import { CONNECT_ERRORS, errorContextOf, type ErrorContext } from '../network-errors.ts';
 import { parseSchemaFilter, type SchemaFilter } from '../schema-filter.ts';
@@ -385,18 +388,32 @@ class PostgresDriver implements WarehouseDriver {
     return groupDistinctRows(rows, fields.length);
   }
 
-  /** A loose index scan (exact) or TABLESAMPLE SYSTEM under the budget, under the field-values timeout (issue 11). */
+  /**
+   * A loose index scan (exact), or a TABLESAMPLE SYSTEM read of at most the budget's rows sized by the table's block
+   * statistics (samplePercent), each statement under the field-values timeout (issue 11).
+   */
   async budgetedValues(
     table: TableRef,
     field: BudgetField,
     opts: BudgetOptions,
     signal: AbortSignal,
   ): Promise<BudgetedValues> {
-    const query = field.indexed ? looseScanQuery(table, field.name, opts) : boundedDistinctQuery(table, field.name, opts);
     const how = { purpose: 'data', timeoutMs: this.#options.fieldValuesQueryTimeoutMs, rows: 'array' } as const;
     const values: unknown[] = [];
-    for await (const [value] of this.#stream(query, signal, (r: unknown[]) => r, how)) values.push(value);
-    return { values, exact: field.indexed };
+    if (field.indexed) {
+      for await (const [value] of this.#stream(looseScanQuery(table, field.name, opts), signal, (r: unknown[]) => r, how)) {
+        values.push(value);
+      }
+      return { values, exact: true };
+    }
+    let stats: unknown[] | undefined;
+    for await (const row of this.#stream(sampleStatsQuery(table), signal, (r: unknown[]) => r, how)) stats = row;
+    const percent = samplePercent(sampleStatsOf(stats, opts.estimate), opts.rowBudget, opts.estimate);
+    const query = boundedDistinctQuery(table, field.name, { limit: opts.limit, rowBudget: opts.rowBudget, percent });
+    for await (const [value] of this.#stream(query, signal, (r: unknown[]) => r, how)) {
+      if (value !== null) values.push(value);
+    }
+    return { values: values.slice(0, opts.limit), exact: false };
   }
 
   /** null when a table scope names no table PostgreSQL could have (every ref with a null schema). */

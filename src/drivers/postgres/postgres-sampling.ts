@@ -107,17 +107,80 @@ export function looseScanQuery(table: TableRef, field: string, opts: { readonly 
   return { text, values: [opts.limit] };
 }
 
-/** Distinct values over a block sample of about `rowBudget` rows spread over the table, never more than that. */
+/** A table's blocks now, and its rows per block at the last VACUUM or ANALYZE: what sizes a SYSTEM sample. */
+export interface SampleStats {
+  readonly blocks: number;
+  readonly rowsPerBlock: number;
+}
+
+/**
+ * One row: the table's blocks now, and the pages and rows of its statistics where it has any, summed over the leaf
+ * partitions of a partitioned table (whose sample is one Sample Scan per partition). A foreign table has no blocks.
+ * `oid = ANY (array)` keeps pg_class's index usable (an OR of the two cases read the whole of pg_class).
+ */
+export function sampleStatsQuery(table: TableRef): CatalogQuery {
+  const text = `SELECT (sum(pg_relation_size(c.oid)) / current_setting('block_size')::integer)::bigint,
+      sum(c.relpages) FILTER (WHERE c.reltuples >= 0), sum(c.reltuples) FILTER (WHERE c.reltuples >= 0)
+    FROM pg_class AS c
+    WHERE c.relkind <> 'p'
+      AND c.oid = ANY (ARRAY(SELECT t.relid FROM pg_partition_tree(CAST($1 AS regclass)) AS t WHERE t.isleaf)
+        || CAST($1 AS regclass))`;
+  return { text, values: [quoteTable(table)] };
+}
+
+/**
+ * A row of sampleStatsQuery → SampleStats. The density is reltuples ÷ relpages; without statistics (never vacuumed
+ * nor analysed: relpages 0, reltuples −1) it is the phase's row estimate spread over the blocks there are now.
+ */
+export function sampleStatsOf(row: readonly unknown[] | undefined, estimate: number): SampleStats {
+  const blocks = Number(row?.[0] ?? 0);
+  const pages = Number(row?.[1] ?? 0);
+  const tuples = Number(row?.[2] ?? 0);
+  const rowsPerBlock = pages > 0 && tuples > 0 ? tuples / pages : estimate / Math.max(1, blocks);
+  return { blocks, rowsPerBlock };
+}
+
+/** Standard deviations of the sample's size kept between its expected size and the row budget. */
+const MARGIN_SD = 3;
+/** The expected sample is never less than this share of the budget (budgets of a few hundred blocks' rows). */
+const MIN_EXPECTED_SHARE = 0.9;
+
+/**
+ * The SYSTEM percentage of a bounded read: SYSTEM keeps each of the table's N blocks with probability f, so the sample
+ * has f·N·r rows on average (r rows per block) with a standard deviation of r·√(N·f·(1−f)). f is chosen so that the
+ * average plus 3 standard deviations is the budget: the LIMIT that caps the read at the budget then cuts it about once
+ * in 740 reads, where f = budget ÷ (N·r) had it cut every other read and so skip the selected blocks at the table's
+ * end (its newest rows, in a table that grows by appending). The cost: the sample averages about 3·√(r·budget) rows
+ * under the budget, 3.1% at the default budget and 122 rows per block, less for wider rows. Solved exactly:
+ * with a = N·r and k = 3·r·√N, a·f + k·√(f·(1−f)) = budget is a quadratic in f, whose smaller root is taken. A table
+ * without blocks of its own (a foreign table) gets budget ÷ estimate.
+ */
+export function samplePercent(stats: SampleStats, rowBudget: number, estimate: number): number {
+  if (stats.blocks === 0) return Math.min(100, (rowBudget / Math.max(1, estimate)) * 100);
+  const a = stats.blocks * stats.rowsPerBlock;
+  if (!(a > rowBudget)) return 100;
+  const k = MARGIN_SD * stats.rowsPerBlock * Math.sqrt(stats.blocks);
+  const b = 2 * a * rowBudget + k * k;
+  const c = a * a + k * k;
+  const f = (b - Math.sqrt(Math.max(0, b * b - 4 * c * rowBudget * rowBudget))) / (2 * c);
+  return 100 * Math.max(f, (MIN_EXPECTED_SHARE * rowBudget) / a);
+}
+
+/**
+ * Distinct values over a SYSTEM block sample of `percent` (samplePercent), capped at `rowBudget` rows by the LIMIT. The
+ * NULL a column may have is left in the result (it sorts last, hence `limit + 1`) for the driver to drop: a filter
+ * above the LIMIT would cost a Subquery Scan node that tests every sampled row (measured: 17 ms of backend CPU per
+ * 1,000,000 rows, about 11% of the read).
+ */
 export function boundedDistinctQuery(
   table: TableRef,
   field: string,
-  opts: { readonly limit: number; readonly rowBudget: number; readonly estimate: number },
+  opts: { readonly limit: number; readonly rowBudget: number; readonly percent: number },
 ): CatalogQuery {
   const column = quoteIdentifier(field);
-  const percent = Math.min(100, (opts.rowBudget / Math.max(1, opts.estimate)) * 100);
   const sampled = `SELECT ${column} FROM ${quoteTable(table)} TABLESAMPLE SYSTEM ($1) LIMIT $2`;
   return {
-    text: `SELECT DISTINCT ${column} FROM (${sampled}) AS s WHERE ${column} IS NOT NULL ORDER BY ${column} LIMIT $3`,
-    values: [percent, opts.rowBudget, opts.limit],
+    text: `SELECT DISTINCT ${column} FROM (${sampled}) AS s ORDER BY ${column} LIMIT $3`,
+    values: [opts.percent, opts.rowBudget, opts.limit + 1],
   };
 }

@@ -2,7 +2,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DriverOptions, WarehouseDriver } from '../../../src/drivers/driver.ts';
 import { createPostgresDriver } from '../../../src/drivers/postgres/postgres-driver.ts';
-import { distinctValuesQuery, sampleQuery } from '../../../src/drivers/postgres/postgres-sampling.ts';
+import pg from 'pg';
+import {
+  boundedDistinctQuery,
+  distinctValuesQuery,
+  samplePercent,
+  sampleQuery,
+  sampleStatsOf,
+  sampleStatsQuery,
+} from '../../../src/drivers/postgres/postgres-sampling.ts';
 import {
   normalizeDecimalText,
   normalizeIntegerText,
@@ -199,5 +207,141 @@ describe('PostgreSQL sampleRows and distinctValues', () => {
     const rows = driver.sampleRows({ schema: 'public', name: 'slow' }, [{ name: 'n', truncateText: false }], SAMPLE, controller.signal);
     setTimeout(() => controller.abort(new Error('deadline')), 100);
     await assert.rejects(collect(rows), (error: Error & { code?: string }) => error.code === 'TIMEOUT');
+  });
+});
+
+describe('the bounded read of a budgeted field (pure)', () => {
+  const spread = (stats: { blocks: number; rowsPerBlock: number }, budget: number) => {
+    const f = samplePercent(stats, budget, stats.blocks * stats.rowsPerBlock) / 100;
+    const rows = stats.blocks * stats.rowsPerBlock;
+    return { f, mean: f * rows, sd: stats.rowsPerBlock * Math.sqrt(stats.blocks * f * (1 - f)) };
+  };
+
+  test('the SYSTEM percentage puts the budget 3 standard deviations above the expected sample', () => {
+    for (const blocks of [81_646, 8_164_600, 9_000]) {
+      const { f, mean, sd } = spread({ blocks, rowsPerBlock: 122.5 }, 1_000_000);
+      assert.ok(Math.abs(mean + 3 * sd - 1_000_000) < 1, `${blocks} blocks: ${mean} + 3 × ${sd}`);
+      assert.ok(f > 0 && f < 1_000_000 / (blocks * 122.5));
+    }
+    const tenMillion = spread({ blocks: 81_646, rowsPerBlock: 122.5 }, 1_000_000);
+    assert.ok(tenMillion.mean > 965_000 && tenMillion.mean < 975_000, String(tenMillion.mean));
+  });
+
+  test('a table within the budget is read whole; a tiny budget keeps 90% of it as the expected sample', () => {
+    assert.equal(samplePercent({ blocks: 8_000, rowsPerBlock: 120 }, 1_000_000, 2_000_000), 100);
+    // No blocks of its own (a foreign table): budget ÷ estimate, as far as 100%.
+    assert.equal(samplePercent({ blocks: 0, rowsPerBlock: 0 }, 1_000_000, 4_000_000), 25);
+    assert.equal(samplePercent({ blocks: 0, rowsPerBlock: 0 }, 1_000_000, 0), 100);
+    const tiny = spread({ blocks: 163, rowsPerBlock: 185 }, 3_000);
+    assert.ok(Math.abs(tiny.mean - 2_700) < 1e-6, String(tiny.mean));
+  });
+
+  test('block statistics: density from relpages and reltuples, else the estimate over the blocks there are', () => {
+    assert.deepEqual(sampleStatsOf([81_646, 81_000, 9_922_500], 5), { blocks: 81_646, rowsPerBlock: 122.5 });
+    assert.deepEqual(sampleStatsOf([100, 0, -1], 5_000), { blocks: 100, rowsPerBlock: 50 });
+    assert.deepEqual(sampleStatsOf(undefined, 5_000), { blocks: 0, rowsPerBlock: 5_000 });
+  });
+
+  test('the bounded statement: one column, SYSTEM sample, LIMIT budget, then DISTINCT with room for the NULL', () => {
+    const query = boundedDistinctQuery({ schema: 's', name: 't' }, 'c"x', { limit: 1001, rowBudget: 1_000_000, percent: 9.5 });
+    assert.equal(query.text, 'SELECT DISTINCT "c""x" FROM (SELECT "c""x" FROM "s"."t" TABLESAMPLE SYSTEM ($1) LIMIT $2) AS s ' +
+      'ORDER BY "c""x" LIMIT $3');
+    assert.deepEqual(query.values, [9.5, 1_000_000, 1002]);
+  });
+});
+
+describe('PostgreSQL budgetedValues', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let driver: WarehouseDriver;
+  const big = { schema: 'public', name: 'big' };
+
+  before(async () => {
+    await testPg();
+    database = await createTestDatabase('budgeted');
+    await execSql(
+      database.url,
+      // serial: unique, NULL on every tenth row; code: 40 values under an index; nothing: always NULL.
+      `CREATE TABLE public.big (id integer PRIMARY KEY, serial integer, code integer, nothing integer)`,
+      `INSERT INTO public.big SELECT i, CASE WHEN i % 10 = 0 THEN NULL ELSE i END, i % 40, NULL
+         FROM generate_series(1, 30000) AS i`,
+      `CREATE INDEX big_code ON public.big (code)`,
+      `VACUUM ANALYZE public.big`,
+      `CREATE TABLE public.parted (id integer, v integer) PARTITION BY RANGE (id)`,
+      `CREATE TABLE public.parted_a PARTITION OF public.parted FOR VALUES FROM (0) TO (10000)`,
+      `CREATE TABLE public.parted_b PARTITION OF public.parted FOR VALUES FROM (10000) TO (30000)`,
+      `INSERT INTO public.parted SELECT i, i FROM generate_series(0, 29999) AS i`,
+      `ANALYZE public.parted`,
+      `CREATE TABLE public.fresh (n integer) WITH (autovacuum_enabled = false)`,
+      `INSERT INTO public.fresh SELECT i FROM generate_series(1, 5000) AS i`,
+    );
+    driver = createPostgresDriver(database.details, OPTIONS);
+  });
+
+  after(async () => {
+    await driver?.close();
+    if (database) await execSql((await testPg()).url, `DROP DATABASE IF EXISTS "${database.name}" WITH (FORCE)`);
+  });
+
+  async function rowsOf(query: { text: string; values: readonly unknown[] }): Promise<unknown[][]> {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query({ text: query.text, values: [...query.values], rowMode: 'array' })).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  test('the LIMIT caps the read at the budget even when the sample is the whole table', async () => {
+    // A 100% sample reads the fresh heap in order: the first 1,000 rows, 900 serials and the NULL, which sorts last.
+    const rows = await rowsOf(boundedDistinctQuery(big, 'serial', { limit: 5000, rowBudget: 1000, percent: 100 }));
+    assert.equal(rows.length, 901);
+    assert.equal(rows.at(-1)![0], null);
+    assert.deepEqual(rows.slice(0, 3).map(([v]) => v), [1, 2, 3]);
+    assert.ok(rows.slice(0, 900).every(([v]) => Number(v) <= 1000));
+  });
+
+  test('block statistics come from pg_class and the relation size; a never-analysed table has only its size', async () => {
+    const [[blocks, relpages, reltuples]] = await rowsOf(sampleStatsQuery(big));
+    assert.ok(Number(blocks) > 100 && Number(blocks) === Number(relpages), `${blocks} blocks, ${relpages} pages`);
+    assert.equal(Number(reltuples), 30000);
+    const [raw] = await rowsOf(sampleStatsQuery({ schema: 'public', name: 'fresh' }));
+    assert.deepEqual(raw.slice(1), [null, null], 'no statistics yet (reltuples −1)');
+    const fresh = sampleStatsOf(raw, 5000);
+    assert.ok(fresh.blocks > 0);
+    assert.equal(fresh.rowsPerBlock, 5000 / fresh.blocks);
+  });
+
+  test('a partitioned table: blocks and statistics summed over its partitions, the read within the budget', async () => {
+    const parted = { schema: 'public', name: 'parted' };
+    const [[blocks, relpages, reltuples]] = await rowsOf(sampleStatsQuery(parted));
+    const [[leafPages]] = await rowsOf({ text: `SELECT sum(relpages) FROM pg_class WHERE relname IN ('parted_a', 'parted_b')`, values: [] });
+    assert.ok(Number(blocks) > 0 && Number(blocks) === Number(leafPages) && Number(relpages) === Number(leafPages));
+    assert.equal(Number(reltuples), 30000);
+    const read = await driver.budgetedValues!(parted, { name: 'v', indexed: false }, { limit: 5000, rowBudget: 3000, estimate: 30000 }, signal);
+    assert.ok(read.values.length > 0 && read.values.length <= 3000, String(read.values.length));
+    assert.ok(read.values.some((v) => Number(v) >= 10000), 'both partitions are sampled');
+  });
+
+  test('a bounded read: two statements, ascending non-null values from at most the budget of rows, not exact', async () => {
+    const before = driver.queryCount;
+    const opts = { limit: 5000, rowBudget: 3000, estimate: 30000 };
+    const read = await driver.budgetedValues!(big, { name: 'serial', indexed: false }, opts, signal);
+    assert.equal(driver.queryCount - before, 2);
+    assert.equal(read.exact, false);
+    // serial is unique: its values are the rows read, less the NULLs (every tenth row).
+    assert.ok(read.values.length > 0 && read.values.length <= 3000 * 0.95, String(read.values.length));
+    assert.ok(read.values.every((v, i) => typeof v === 'number' && (i === 0 || v > Number(read.values[i - 1]))));
+    const few = await driver.budgetedValues!(big, { name: 'serial', indexed: false }, { ...opts, limit: 5 }, signal);
+    assert.equal(few.values.length, 5);
+    const none = await driver.budgetedValues!(big, { name: 'nothing', indexed: false }, opts, signal);
+    assert.deepEqual(none, { values: [], exact: false });
+  });
+
+  test('an indexed field is read exactly by the loose index scan, in one statement', async () => {
+    const before = driver.queryCount;
+    const read = await driver.budgetedValues!(big, { name: 'code', indexed: true }, { limit: 1001, rowBudget: 10, estimate: 30000 }, signal);
+    assert.equal(driver.queryCount - before, 1);
+    assert.deepEqual(read, { values: Array.from({ length: 40 }, (_, i) => i), exact: true });
   });
 });
