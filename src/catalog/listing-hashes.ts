@@ -69,11 +69,28 @@ function part(value: string | number | boolean | null): string {
   return typeof value === 'number' ? `d${value}` : value ? 't' : 'f';
 }
 
+/** The hashed values of one column, in the order of HASHED_FIELD_KEYS (a literal array: built for every column). */
+export function hashedValues(f: FieldMetadata): unknown[] {
+  return [
+    f.name,
+    f.databaseType,
+    f.baseType,
+    f.semanticHint,
+    f.position,
+    f.isNullable,
+    f.isPk,
+    f.isAutoIncrement,
+    f.isGenerated,
+    f.isRequired,
+    f.default,
+    f.comment,
+    f.objectId,
+  ];
+}
+
 export function fieldsListingHash(fields: readonly FieldMetadata[], rules: HashedRules): string {
-  let text = `${VERSION}\u0001${part(rules.fieldOrder)}\u0001${rules.byObjectId ? 't' : 'f'}`;
-  for (const field of fields) {
-    text += '\u0002';
-    for (const key of HASHED_FIELD_KEYS) text += part(field[key]);
-  }
-  return sha1(text);
+  // JSON is an unambiguous encoding of the values (strings quoted and escaped, null, numbers and booleans apart).
+  const values: unknown[] = [VERSION, rules.fieldOrder, rules.byObjectId];
+  for (const field of fields) values.push(hashedValues(field));
+  return sha1(JSON.stringify(values));
 }
