@@ -28,7 +28,6 @@ import { readOrNull, writeBatch } from './batch.ts';
 import { lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { MetadataState, PhaseTable } from './metadata-state.ts';
-import { readAhead } from './read-ahead.ts';
 import type { StepReport } from './step-report.ts';
 
 export const FIELD_BATCH_TABLES = 100;
@@ -307,7 +306,7 @@ export async function syncFields(
   const scopes = streamScopes(level === 'database' ? null : tables);
   try {
     for (const scope of scopes) {
-      for await (const field of readAhead(ctx.driver.describeFields(scope, ctx.job.signal), FIELD_BATCH_FIELDS)) {
+      for await (const field of ctx.driver.describeFields(scope, ctx.job.signal)) {
         if (field.tableName !== currentName || field.tableSchema !== currentSchema) {
           await close();
           currentSchema = field.tableSchema;

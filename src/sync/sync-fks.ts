@@ -31,11 +31,11 @@ import { readOrNull, writeBatchIfChanged, type BatchPlan } from './batch.ts';
 import { catalogWrite, lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { PhaseTable } from './metadata-state.ts';
-import { readAhead } from './read-ahead.ts';
 import type { StepReport } from './step-report.ts';
 import { streamScopes } from './sync-fields.ts';
 
-const FK_BATCH_TABLES = 100;
+/** Tables per FK batch (a transaction each; sync-engine.md leaves the size open): fewer commits on a cold sync. */
+const FK_BATCH_TABLES = 500;
 /** Keeps a batch's name filter well below SQLite's bound-parameter limit. */
 const FK_BATCH_PAIRS = 2000;
 
@@ -252,7 +252,7 @@ export async function syncForeignKeys(
   };
   try {
     for (const scope of streamScopes(databaseLevel ? null : tables)) {
-      for await (const fk of readAhead(ctx.driver.describeForeignKeys(scope, ctx.job.signal), FK_BATCH_PAIRS)) {
+      for await (const fk of ctx.driver.describeForeignKeys(scope, ctx.job.signal)) {
         const constraintKey = JSON.stringify([fk.tableSchema, fk.tableName, fk.constraintName]);
         if (seenConstraints.has(constraintKey)) continue;
         if (!databaseLevel) seenConstraints.add(constraintKey);

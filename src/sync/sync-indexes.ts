@@ -1,5 +1,5 @@
 // sync-indexes (sync-engine.md section 3.5): the index listing is collected per table, and only once it completed
-// are `database_indexes` and `database_indexed` written, in batches of 100 tables. What is held until then is one
+// are `database_indexes` and `database_indexed` written, in batches of 500 tables. What is held until then is one
 // JSON string per table that has indexes, not the listing's rows.
 import type { Transaction } from 'kysely';
 import type { AppSchema } from '../db/schema.ts';
@@ -15,7 +15,7 @@ import type { PhaseTable } from './metadata-state.ts';
 import type { StepReport } from './step-report.ts';
 import { streamScopes } from './sync-fields.ts';
 
-const INDEX_BATCH_TABLES = 100;
+const INDEX_BATCH_TABLES = 500;
 
 export async function syncIndexes(
   ctx: SyncContext,

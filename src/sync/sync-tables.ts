@@ -20,7 +20,6 @@ import { readOrNull, writeBatch } from './batch.ts';
 import { catalogWrite, lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { MetadataState } from './metadata-state.ts';
-import { readAhead } from './read-ahead.ts';
 import type { StepReport } from './step-report.ts';
 
 export const TABLE_BATCH = 1000;
@@ -191,7 +190,7 @@ export async function syncTables(ctx: SyncContext, report: StepReport, state: Me
   let batch: TableMetadata[] = [];
   try {
     let previous: string | null = null;
-    for await (const table of readAhead(ctx.driver.describeTables({ kind: 'database' }, signal), TABLE_BATCH)) {
+    for await (const table of ctx.driver.describeTables({ kind: 'database' }, signal)) {
       const key = identityKey(table.schema, table.name);
       if (isSkippedTableName(table.name) || key === previous) {
         report.add('skipped');
