@@ -31,19 +31,33 @@ interface Latencies {
   /** Medians over the measured notifies' jobs, from their rows: enqueued → started (pick-up) and started → finished. */
   readonly pickUpMs: number;
   readonly runMs: number;
+  /** Median duration of each task-history row of the jobs (the sync operation and its steps), in their first order. */
+  readonly stepsMs: ReadonlyMap<string, number>;
 }
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Pick-up and run times of the jobs, from the timestamps the service wrote on their rows. */
-async function jobTimes(appDb: AppDb, ids: readonly number[]): Promise<{ pickUpMs: number; runMs: number }> {
+async function jobTimes(
+  appDb: AppDb,
+  ids: readonly number[],
+): Promise<{ pickUpMs: number; runMs: number; stepsMs: Map<string, number> }> {
   const rows = await appDb.db
     .selectFrom('sync_job')
     .select(['enqueued_at', 'started_at', 'finished_at'])
     .where('id', 'in', ids)
     .execute();
   const ms = (from: string | null, to: string | null) => Date.parse(to ?? '') - Date.parse(from ?? '');
+  const tasks = await appDb.db
+    .selectFrom('task_history')
+    .select(['task', 'duration'])
+    .where('job_id', 'in', ids)
+    .orderBy('id')
+    .execute();
+  const byTask = new Map<string, number[]>();
+  for (const { task, duration } of tasks) byTask.set(task, [...(byTask.get(task) ?? []), duration ?? 0]);
   return {
+    stepsMs: new Map([...byTask].map(([task, durations]) => [task, median(durations)])),
     pickUpMs: median(rows.map((r) => ms(r.enqueued_at, r.started_at))),
     runMs: median(rows.map((r) => ms(r.started_at, r.finished_at))),
   };
@@ -133,6 +147,10 @@ try {
           `${f(r.p50Ms / rows[0].p50Ms, 2)}× | ${f(r.pickUpMs)} ms | ${f(r.runMs)} ms | ` +
           `${f(r.initialSyncSeconds)} s | ${f(r.loadSeconds)} s |`,
       );
+    }
+    for (const r of rows) {
+      const steps = [...r.stepsMs].map(([task, ms]) => `${task} ${f(ms, 0)} ms`).join(', ');
+      console.log(`${r.tables.toLocaleString('en-US')} tables, task-history medians: ${steps}`);
     }
   } finally {
     await appDb.close();
