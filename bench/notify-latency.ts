@@ -135,7 +135,9 @@ try {
     ];
     const f = (n: number, digits = 1) =>
       n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-    console.log(`${count} synchronous single-table schema notifies per warehouse, one at a time, after ${WARM_UP} warm-up`);
+    console.log(
+      `${count} synchronous single-table schema notifies per warehouse, one at a time, after ${WARM_UP} warm-up`,
+    );
     console.log(
       '| warehouse tables | p50 | p99 | mean | p50 ratio to the first | job pick-up (median) | job run (median) | ' +
         'initial schema sync | load (not timed) |',

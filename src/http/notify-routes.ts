@@ -124,7 +124,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: AppDeps): void 
     errors.check();
 
     // The database and the tables are looked up in the enqueue transaction, shared with the requests of the same
-    // database that arrive together (one statement and one commit for a burst); each gets its own 404 or job.
+    // database that arrive together (one lookup and one commit for a burst); each gets its own 404 or job.
     const queued = await queueJob(deps, {
       databaseId: id,
       selection: selectionOf(tableId, tableName, schemaName),

@@ -246,17 +246,38 @@ interface LookupRow {
   readonly name: string | null;
 }
 
-// One statement per batch, built once: the database row (no row: unknown database) left-joined to its tables that
-// any notify of the batch names by id or by name (a dotted name also by its part after the first dot).
+// The lookup statements, built once; each reads the database row (no row: unknown database), left-joined to its tables
+// that the batch's notifies name by id (primary-key probes: `+db_id` keeps the planner off the db_id index) or by
+// name (a dotted name also by its part after the first dot). A batch naming no table reads the database row alone.
 const LOOKUP_SQL = {
-  sqlite: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
-    LEFT JOIN metabase_table t ON t.db_id = d.id
-      AND (t.id IN (SELECT value FROM json_each(?)) OR t.name IN (SELECT value FROM json_each(?)))
-    WHERE d.id = ? ORDER BY t.id`,
-  postgres: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
-    LEFT JOIN metabase_table t ON t.db_id = d.id AND (t.id = ANY($1::integer[]) OR t.name = ANY($2::text[]))
-    WHERE d.id = $3 ORDER BY t.id`,
+  sqlite: {
+    database: `SELECT NULL AS table_id, NULL AS schema, NULL AS name FROM metabase_database WHERE id = ?`,
+    ids: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.id IN (SELECT value FROM json_each(?)) AND +t.db_id = d.id WHERE d.id = ?`,
+    names: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name IN (SELECT value FROM json_each(?)) WHERE d.id = ?`,
+  },
+  postgres: {
+    database: `SELECT NULL::integer AS table_id, NULL AS schema, NULL AS name FROM metabase_database WHERE id = $1`,
+    ids: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.id = ANY($1::integer[]) AND t.db_id = d.id WHERE d.id = $2`,
+    names: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name = ANY($1::text[]) WHERE d.id = $2`,
+  },
 } as const;
+
+async function lookup(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  kind: keyof (typeof LOOKUP_SQL)['sqlite'],
+  values: readonly (number | string)[] | null,
+  databaseId: number,
+): Promise<LookupRow[] | null> {
+  const sqlText = LOOKUP_SQL[appDb.kind][kind];
+  const list = values === null ? [] : [appDb.kind === 'postgres' ? values : JSON.stringify(values)];
+  const { rows } = await trx.executeQuery<LookupRow>(CompiledQuery.raw(sqlText, [...list, databaseId]));
+  return rows.length === 0 ? null : rows;
+}
 
 /** A table name's split at its first dot (X11), or null when either side would be empty. */
 function dottedSplit(name: string): { schema: string; name: string } | null {
@@ -284,13 +305,21 @@ async function lookupTables(
     const split = s.schema === undefined ? dottedSplit(s.name) : null;
     if (split) names.add(split.name);
   }
-  const query =
-    appDb.kind === 'postgres'
-      ? CompiledQuery.raw(LOOKUP_SQL.postgres, [[...ids], [...names], databaseId])
-      : CompiledQuery.raw(LOOKUP_SQL.sqlite, [JSON.stringify([...ids]), JSON.stringify([...names]), databaseId]);
-  const { rows } = await trx.executeQuery<LookupRow>(query);
-  if (rows.length === 0) return null;
-  return rows.flatMap((r) => (r.table_id === null ? [] : [{ id: r.table_id, schema: r.schema, name: r.name! }]));
+  const found: LookupRow[] = [];
+  if (ids.size === 0 && names.size === 0) {
+    if ((await lookup(appDb, trx, 'database', null, databaseId)) === null) return null;
+  }
+  for (const [kind, values] of [['ids', [...ids]], ['names', [...names]]] as const) {
+    if (values.length === 0) continue;
+    const rows = await lookup(appDb, trx, kind, values, databaseId);
+    if (rows === null) return null;
+    found.push(...rows);
+  }
+  const tables = new Map<number, TableKey>();
+  for (const r of found) {
+    if (r.table_id !== null) tables.set(r.table_id, { id: r.table_id, schema: r.schema, name: r.name! });
+  }
+  return [...tables.values()].sort((a, b) => a.id - b.id);
 }
 
 /**
@@ -348,11 +377,11 @@ export async function enqueue(appDb: AppDb, request: EnqueueRequest): Promise<En
 
 /**
  * Several requests for one database in one enqueue transaction, as if each had been enqueued alone in their order:
- * notify requests are first looked up (one statement for the whole batch) and answered no-database or no-table when
- * they name nothing; each new-table request is checked against the catalog, the queued and running jobs and the
- * requests accepted before it in the batch; every accepted request joins the one queued job (or the one the batch
- * inserts). The results are in the order of the requests. Group commit for bursts (notify-api.md section 4.1: the
- * answer follows the commit).
+ * notify requests are first looked up (one or two statements for the whole batch) and answered no-database or
+ * no-table when they name nothing; each new-table request is checked against the catalog, the queued and running
+ * jobs and the requests accepted before it in the batch; every accepted request joins the one queued job (or the one
+ * the batch inserts). The results are in the order of the requests. Group commit for bursts (notify-api.md section
+ * 4.1: the answer follows the commit).
  */
 export async function enqueueBatch(appDb: AppDb, requests: readonly QueueRequest[]): Promise<EnqueueResult[]> {
   if (requests.length === 0) return [];
