@@ -28,6 +28,39 @@ interface Latencies {
   readonly meanMs: number;
   readonly loadSeconds: number;
   readonly initialSyncSeconds: number;
+  /** Medians over the measured notifies' jobs, from their rows: enqueued → started (pick-up) and started → finished. */
+  readonly pickUpMs: number;
+  readonly runMs: number;
+  /** Median duration of each task-history row of the jobs (the sync operation and its steps), in their first order. */
+  readonly stepsMs: ReadonlyMap<string, number>;
+}
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Pick-up and run times of the jobs, from the timestamps the service wrote on their rows. */
+async function jobTimes(
+  appDb: AppDb,
+  ids: readonly number[],
+): Promise<{ pickUpMs: number; runMs: number; stepsMs: Map<string, number> }> {
+  const rows = await appDb.db
+    .selectFrom('sync_job')
+    .select(['enqueued_at', 'started_at', 'finished_at'])
+    .where('id', 'in', ids)
+    .execute();
+  const ms = (from: string | null, to: string | null) => Date.parse(to ?? '') - Date.parse(from ?? '');
+  const tasks = await appDb.db
+    .selectFrom('task_history')
+    .select(['task', 'duration'])
+    .where('job_id', 'in', ids)
+    .orderBy('id')
+    .execute();
+  const byTask = new Map<string, number[]>();
+  for (const { task, duration } of tasks) byTask.set(task, [...(byTask.get(task) ?? []), duration ?? 0]);
+  return {
+    stepsMs: new Map([...byTask].map(([task, durations]) => [task, median(durations)])),
+    pickUpMs: median(rows.map((r) => ms(r.enqueued_at, r.started_at))),
+    runMs: median(rows.map((r) => ms(r.started_at, r.finished_at))),
+  };
 }
 
 /** Deterministic table choice (a fixed linear congruential sequence), the same for every run. */
@@ -60,20 +93,25 @@ async function measure(
   const initialSyncSeconds = (performance.now() - syncStart) / 1000;
 
   const latencies: number[] = [];
+  const jobIds: number[] = [];
   for (const [i, table] of tables(WARM_UP + count, size).entries()) {
     const start = performance.now();
     const answer = (await service.post(
       `/api/notify/db/${id}`,
       { 'X-METABASE-APIKEY': NOTIFY_KEY },
       { table_name: tableName(table), scan: 'schema', 'synchronous?': true },
-    )) as { success?: boolean };
+    )) as { success?: boolean; job_id?: number };
     if (answer.success !== true) throw new Error(`notify answered ${JSON.stringify(answer)}`);
-    if (i >= WARM_UP) latencies.push(performance.now() - start);
+    if (i >= WARM_UP) {
+      latencies.push(performance.now() - start);
+      jobIds.push(answer.job_id!);
+    }
   }
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
   const meanMs = latencies.reduce((a, b) => a + b, 0) / latencies.length;
-  return { tables: size, p50Ms: at(0.5), p99Ms: at(0.99), meanMs, loadSeconds, initialSyncSeconds };
+  const times = await jobTimes(appDb, jobIds);
+  return { tables: size, p50Ms: at(0.5), p99Ms: at(0.99), meanMs, loadSeconds, initialSyncSeconds, ...times };
 }
 
 const numbers = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
@@ -97,14 +135,24 @@ try {
     ];
     const f = (n: number, digits = 1) =>
       n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-    console.log(`${count} synchronous single-table schema notifies per warehouse, one at a time, after ${WARM_UP} warm-up`);
-    console.log('| warehouse tables | p50 | p99 | mean | p50 ratio to the first | initial schema sync | load (not timed) |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log(
+      `${count} synchronous single-table schema notifies per warehouse, one at a time, after ${WARM_UP} warm-up`,
+    );
+    console.log(
+      '| warehouse tables | p50 | p99 | mean | p50 ratio to the first | job pick-up (median) | job run (median) | ' +
+        'initial schema sync | load (not timed) |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
       console.log(
         `| ${r.tables.toLocaleString('en-US')} | ${f(r.p50Ms)} ms | ${f(r.p99Ms)} ms | ${f(r.meanMs)} ms | ` +
-          `${f(r.p50Ms / rows[0].p50Ms, 2)}× | ${f(r.initialSyncSeconds)} s | ${f(r.loadSeconds)} s |`,
+          `${f(r.p50Ms / rows[0].p50Ms, 2)}× | ${f(r.pickUpMs)} ms | ${f(r.runMs)} ms | ` +
+          `${f(r.initialSyncSeconds)} s | ${f(r.loadSeconds)} s |`,
       );
+    }
+    for (const r of rows) {
+      const steps = [...r.stepsMs].map(([task, ms]) => `${task} ${f(ms, 0)} ms`).join(', ');
+      console.log(`${r.tables.toLocaleString('en-US')} tables, task-history medians: ${steps}`);
     }
   } finally {
     await appDb.close();

@@ -1,6 +1,6 @@
 // Scopes and key authentication (notify-api.md sections 2, 3.1 and 6.1). Pure functions of the raw request line and
 // headers, so the gate can run before routing and before a single body byte is read.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type Scope = 'notify' | 'management' | 'public' | 'outside';
 
@@ -32,12 +32,13 @@ export function headerOccurrences(rawHeaders: readonly string[], name: string): 
   return values;
 }
 
-// A random key per process: HMAC digests have a fixed length, so timingSafeEqual never sees differing lengths and
-// the comparison time does not depend on where the values differ.
-const HMAC_KEY = randomBytes(32);
+// A random key per process: digests have a fixed length, so timingSafeEqual never sees differing lengths and the
+// comparison time does not depend on where the values differ. SHA-256 of key and value in one call (the digest never
+// leaves the process) rather than an HMAC object per request: 3.4 against 10.4 µs per notify on this machine.
+const DIGEST_KEY = randomBytes(32);
 
 function digest(bytes: Buffer): Buffer {
-  return createHmac('sha256', HMAC_KEY).update(bytes).digest();
+  return hash('sha256', Buffer.concat([DIGEST_KEY, bytes]), 'buffer');
 }
 
 export type KeyCheck = 'not-set' | 'forbidden' | 'ok';

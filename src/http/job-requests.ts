@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { HttpError, sanitize } from '../errors.ts';
 import { batcherOf } from '../jobs/enqueue-batcher.ts';
-import type { EnqueueRequest, EnqueueResult, JobView } from '../jobs/queue.ts';
+import type { EnqueueResult, JobView, QueueRequest } from '../jobs/queue.ts';
 import { JobGone, waitForJob } from '../jobs/wait.ts';
 import { notFound } from './replies.ts';
 
@@ -16,13 +16,20 @@ function isForeignKeyViolation(error: unknown): boolean {
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-export async function queueJob(deps: AppDeps, request: EnqueueRequest): Promise<EnqueueResult> {
-  // Concurrent requests for one database share an enqueue transaction; the answer still follows the commit.
+/**
+ * Concurrent requests for one database share an enqueue transaction (and, for notifies, its lookups); the answer still
+ * follows the commit. A notify that names no database or no table of it is the 404 `Not found.`.
+ */
+export async function queueJob(
+  deps: AppDeps,
+  request: QueueRequest,
+): Promise<Extract<EnqueueResult, { kind: 'enqueued' | 'already-exists' }>> {
   const result = await batcherOf(deps.appDb).enqueue(request).catch((error: unknown) => {
     // The database was deleted between the request's lookup and its enqueue (DELETE /api/database/:id).
     if (isForeignKeyViolation(error)) throw notFound();
     throw error;
   });
+  if (result.kind === 'no-database' || result.kind === 'no-table') throw notFound();
   if (result.kind === 'enqueued') deps.workers.wake();
   return result;
 }

@@ -9,7 +9,7 @@ import { getAttachedDatabase, getDatabase, type DatabaseRecord } from '../catalo
 import { parseJson } from '../db/schema.ts';
 import { HttpError } from '../errors.ts';
 import { PHASES, type PhaseName, type PhaseScope, type Plan, type Trigger } from '../jobs/types.ts';
-import { findTableById, findTablesByName, getTable, type TableRecord } from './catalog-reads.ts';
+import { findTablesByName, getTable, type TableRecord } from './catalog-reads.ts';
 import { awaitJob, queueJob, syncFailed } from './job-requests.ts';
 import { notFound, sendJson } from './replies.ts';
 import {
@@ -56,33 +56,13 @@ function okJob(reply: FastifyReply, jobId: number): FastifyReply {
   return sendJson(reply, 200, { success: true, job_id: jobId });
 }
 
-/** Section 4.2, scope selection: table_id wins; name plus schema is exact; a name alone, then its dotted split. */
-async function selectTables(
-  deps: AppDeps,
-  dbId: number,
-  tableId: number | undefined,
-  tableName: string | undefined,
-  schemaName: string | undefined,
-): Promise<TableRecord[] | 'database'> {
-  if (tableId !== undefined) {
-    const table = await findTableById(deps.appDb, dbId, tableId);
-    if (!table) throw notFound();
-    return [table];
-  }
-  if (tableName === undefined) return 'database';
-  if (schemaName !== undefined) {
-    const tables = await findTablesByName(deps.appDb, dbId, tableName, schemaName);
-    if (tables.length === 0) throw notFound();
-    return tables;
-  }
-  const exact = await findTablesByName(deps.appDb, dbId, tableName, undefined);
-  if (exact.length > 0) return exact;
-  const dot = tableName.indexOf('.');
-  if (dot > 0 && dot < tableName.length - 1) {
-    const split = await findTablesByName(deps.appDb, dbId, tableName.slice(dot + 1), tableName.slice(0, dot));
-    if (split.length > 0) return split;
-  }
-  throw notFound();
+/** Section 4.2, scope selection (resolved in the enqueue transaction, jobs/queue.ts): table_id wins, then the name. */
+function selectionOf(tableId: number | undefined, tableName: string | undefined, schemaName: string | undefined) {
+  if (tableId !== undefined) return { by: 'id', id: tableId } as const;
+  if (tableName === undefined) return { by: 'database' } as const;
+  return schemaName === undefined
+    ? ({ by: 'name', name: tableName } as const)
+    : ({ by: 'name', name: tableName, schema: schemaName } as const);
 }
 
 interface NewTableRequest {
@@ -143,20 +123,20 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: AppDeps): void 
     const scan = read(errors, body, 'scan', optionalEnum(['full', 'schema']));
     errors.check();
 
-    const database = await getDatabase(deps.appDb, id);
-    if (!database) throw notFound();
-    const wait = wantsWait(body, request.url);
-    const tables = await selectTables(deps, database.id, tableId, tableName, schemaName);
-    const phases: readonly PhaseName[] = scan === 'schema' ? ['metadata'] : PHASES;
-    const scope: PhaseScope = tables === 'database' ? { database: true } : { tables: tables.map((t) => t.id) };
+    // The database and the tables are looked up in the enqueue transaction, shared with the requests of the same
+    // database that arrive together (one lookup and one commit for a burst); each gets its own 404 or job.
     const queued = await queueJob(deps, {
-      databaseId: database.id,
-      plan: planOf(phases, scope),
+      databaseId: id,
+      selection: selectionOf(tableId, tableName, schemaName),
+      phases: scan === 'schema' ? ['metadata'] : PHASES,
       priority: 10,
       trigger: notifyTrigger({ table_id: tableId, table_name: tableName, schema_name: schemaName, scan }),
     });
     if (queued.kind !== 'enqueued') throw new Error('a sync request was refused by the queue');
-    if (wait) await awaitJob(deps, reply, queued.jobId, passwordOf(database));
+    if (wantsWait(body, request.url)) {
+      const database = await getDatabase(deps.appDb, id);
+      await awaitJob(deps, reply, queued.jobId, database ? passwordOf(database) : []);
+    }
     return okJob(reply, queued.jobId);
   });
 

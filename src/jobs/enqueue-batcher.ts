@@ -5,13 +5,13 @@
 // the event loop (setImmediate) so that the requests read from the other sockets in that turn can join it: on SQLite,
 // whose queries never yield to the event loop, that turn is the only chance to batch at all.
 import type { AppDb } from '../db/connect.ts';
-import { enqueueBatch, type EnqueueRequest, type EnqueueResult } from './queue.ts';
+import { enqueueBatch, type EnqueueResult, type QueueRequest } from './queue.ts';
 
 /** Requests of one database in one transaction at most (the trigger list keeps 20 of them anyway). */
 export const MAX_BATCH = 500;
 
 interface Waiting {
-  readonly request: EnqueueRequest;
+  readonly request: QueueRequest;
   readonly resolve: (result: EnqueueResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -27,7 +27,7 @@ export class EnqueueBatcher {
     this.#appDb = appDb;
   }
 
-  enqueue(request: EnqueueRequest): Promise<EnqueueResult> {
+  enqueue(request: QueueRequest): Promise<EnqueueResult> {
     return new Promise((resolve, reject) => {
       const id = request.databaseId;
       const waiting = this.#waiting.get(id);

@@ -1,12 +1,12 @@
 // The job queue in the application database (sync-engine.md sections 2.8 and 8.2 to 8.5): enqueue with coalescing,
 // claim, lease renewal, completion and hand-on of interrupted jobs. sync_job is the source of truth; the partial unique
 // indexes sync_job_one_queued and sync_job_one_running enforce one queued and one running job per database.
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AppDb } from '../db/connect.ts';
 import { parseJson, type AppSchema, type JobState, type SyncJobRow } from '../db/schema.ts';
 import { millisSince, nowPlusSeconds, readNow } from './clock.ts';
 import { mergePlans, normalizePlan, planNewTables, sameNewTable } from './plan.ts';
-import type { JobResult, NewTableRef, Plan, Trigger } from './types.ts';
+import type { JobResult, NewTableRef, PhaseName, PhaseScope, Plan, Trigger } from './types.ts';
 
 /** Only the 20 most recent trigger records are kept on a job. */
 export const MAX_TRIGGERS = 20;
@@ -16,6 +16,11 @@ export const AGING_SECONDS = 600;
 export const MAX_ATTEMPTS = 3;
 
 const MAX_ID = 2_147_483_647;
+
+// The states that sync_job's partial unique indexes name are written into the SQL text, not bound: SQLite recompiles a
+// statement on every run when a bound value decides whether a partial index applies (about 25 µs per statement here).
+const QUEUED = sql.lit<JobState>('queued');
+const RUNNING = sql.lit<JobState>('running');
 
 export interface EnqueueRequest {
   readonly databaseId: number;
@@ -30,9 +35,33 @@ export interface EnqueueRequest {
   readonly newTable?: NewTableRef;
 }
 
+/** The tables a notify names (notify-api.md 4.2): none (the whole database), one by id, or by name and schema. */
+export type TableSelection =
+  | { readonly by: 'database' }
+  | { readonly by: 'id'; readonly id: number }
+  | { readonly by: 'name'; readonly name: string; readonly schema?: string };
+
+/**
+ * A notify for one database whose database row and tables are looked up inside the enqueue transaction, once for
+ * every notify of the batch; the plan is `phases` over the whole database or over the selected tables.
+ */
+export interface NotifyRequest {
+  readonly databaseId: number;
+  readonly selection: TableSelection;
+  readonly phases: readonly PhaseName[];
+  /** 0 scheduled, 10 on-demand. */
+  readonly priority: 0 | 10;
+  readonly trigger: Trigger;
+}
+
+export type QueueRequest = EnqueueRequest | NotifyRequest;
+
 export type EnqueueResult =
   | { readonly kind: 'enqueued'; readonly jobId: number; readonly joined: boolean }
-  | { readonly kind: 'already-exists' };
+  | { readonly kind: 'already-exists' }
+  /** Notify requests only: no database has the id, or the selection names no table of it. */
+  | { readonly kind: 'no-database' }
+  | { readonly kind: 'no-table' };
 
 export interface JobView {
   readonly id: number;
@@ -121,7 +150,7 @@ async function lockQueuedJob(
     .selectFrom('sync_job')
     .selectAll()
     .where('database_id', '=', databaseId)
-    .where('state', '=', 'queued')
+    .where('state', '=', QUEUED)
     .executeTakeFirst();
 }
 
@@ -143,7 +172,7 @@ async function activePlans(trx: Transaction<AppSchema>, databaseId: number): Pro
     .selectFrom('sync_job')
     .select('plan')
     .where('database_id', '=', databaseId)
-    .where('state', 'in', ['queued', 'running'])
+    .where((eb) => eb.or([eb('state', '=', QUEUED), eb('state', '=', RUNNING)]))
     .execute();
   return jobs.map((job) => parseJson<Plan>(job.plan, {}));
 }
@@ -204,6 +233,138 @@ async function placeInQueue(
   return { jobId: inserted.id, joined: false };
 }
 
+/** A table of the batch's database that a notify of the batch may name, as the lookup reads it. */
+interface TableKey {
+  readonly id: number;
+  readonly schema: string | null;
+  readonly name: string;
+}
+
+interface LookupRow {
+  readonly table_id: number | null;
+  readonly schema: string | null;
+  readonly name: string | null;
+}
+
+// The lookup statements, built once; each reads the database row (no row: unknown database), left-joined to its tables
+// that the batch's notifies name by id (primary-key probes: `+db_id` keeps the planner off the db_id index) or by
+// name (a dotted name also by its part after the first dot). A batch naming no table reads the database row alone.
+const LOOKUP_SQL = {
+  sqlite: {
+    database: `SELECT NULL AS table_id, NULL AS schema, NULL AS name FROM metabase_database WHERE id = ?`,
+    ids: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.id IN (SELECT value FROM json_each(?)) AND +t.db_id = d.id WHERE d.id = ?`,
+    names: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name IN (SELECT value FROM json_each(?)) WHERE d.id = ?`,
+  },
+  postgres: {
+    database: `SELECT NULL::integer AS table_id, NULL AS schema, NULL AS name FROM metabase_database WHERE id = $1`,
+    ids: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.id = ANY($1::integer[]) AND t.db_id = d.id WHERE d.id = $2`,
+    names: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name = ANY($1::text[]) WHERE d.id = $2`,
+  },
+} as const;
+
+async function lookup(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  kind: keyof (typeof LOOKUP_SQL)['sqlite'],
+  values: readonly (number | string)[] | null,
+  databaseId: number,
+): Promise<LookupRow[] | null> {
+  const sqlText = LOOKUP_SQL[appDb.kind][kind];
+  const list = values === null ? [] : [appDb.kind === 'postgres' ? values : JSON.stringify(values)];
+  const { rows } = await trx.executeQuery<LookupRow>(CompiledQuery.raw(sqlText, [...list, databaseId]));
+  return rows.length === 0 ? null : rows;
+}
+
+/** A table name's split at its first dot (X11), or null when either side would be empty. */
+function dottedSplit(name: string): { schema: string; name: string } | null {
+  const dot = name.indexOf('.');
+  return dot > 0 && dot < name.length - 1 ? { schema: name.slice(0, dot), name: name.slice(dot + 1) } : null;
+}
+
+/**
+ * The database's tables that the selections may name, ordered by id; null when the database does not exist. Ids the
+ * id column cannot hold name no table and are not sent.
+ */
+async function lookupTables(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  databaseId: number,
+  selections: readonly TableSelection[],
+): Promise<TableKey[] | null> {
+  if (!isJobId(databaseId)) return null;
+  const ids = new Set<number>();
+  const names = new Set<string>();
+  for (const s of selections) {
+    if (s.by === 'id' && isJobId(s.id)) ids.add(s.id);
+    if (s.by !== 'name') continue;
+    names.add(s.name);
+    const split = s.schema === undefined ? dottedSplit(s.name) : null;
+    if (split) names.add(split.name);
+  }
+  const found: LookupRow[] = [];
+  if (ids.size === 0 && names.size === 0) {
+    if ((await lookup(appDb, trx, 'database', null, databaseId)) === null) return null;
+  }
+  for (const [kind, values] of [['ids', [...ids]], ['names', [...names]]] as const) {
+    if (values.length === 0) continue;
+    const rows = await lookup(appDb, trx, kind, values, databaseId);
+    if (rows === null) return null;
+    found.push(...rows);
+  }
+  const tables = new Map<number, TableKey>();
+  for (const r of found) {
+    if (r.table_id !== null) tables.set(r.table_id, { id: r.table_id, schema: r.schema, name: r.name! });
+  }
+  return [...tables.values()].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Section 4.2's scope selection over the looked-up tables (ordered by id): table_id wins; name plus schema is exact;
+ * a name alone in any schema, then its dotted split. Null when no table matches.
+ */
+function selectedScope(tables: readonly TableKey[], selection: TableSelection): PhaseScope | null {
+  if (selection.by === 'database') return { database: true };
+  const ids = (match: (t: TableKey) => boolean) => tables.filter(match).map((t) => t.id);
+  let found: number[];
+  if (selection.by === 'id') {
+    found = ids((t) => t.id === selection.id);
+  } else if (selection.schema !== undefined) {
+    found = ids((t) => t.name === selection.name && t.schema === selection.schema);
+  } else {
+    found = ids((t) => t.name === selection.name);
+    const split = found.length === 0 ? dottedSplit(selection.name) : null;
+    if (split) found = ids((t) => t.name === split.name && t.schema === split.schema);
+  }
+  return found.length > 0 ? { tables: found } : null;
+}
+
+/**
+ * The batch's notify requests resolved against the catalog as of this transaction: each becomes the plain request it
+ * stands for, or its miss (no-database, no-table). Plain requests pass through.
+ */
+async function resolveRequests(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  databaseId: number,
+  requests: readonly QueueRequest[],
+): Promise<(EnqueueRequest | EnqueueResult)[]> {
+  const selections = requests.flatMap((r) => ('selection' in r ? [r.selection] : []));
+  if (selections.length === 0) return requests as EnqueueRequest[];
+  const tables = await lookupTables(appDb, trx, databaseId, selections);
+  return requests.map((r): EnqueueRequest | EnqueueResult => {
+    if (!('selection' in r)) return r;
+    if (tables === null) return { kind: 'no-database' };
+    const scope = selectedScope(tables, r.selection);
+    if (scope === null) return { kind: 'no-table' };
+    const plan = Object.fromEntries(r.phases.map((phase) => [phase, scope])) as Plan;
+    return { databaseId: r.databaseId, plan, priority: r.priority, trigger: r.trigger };
+  });
+}
+
 /**
  * Enqueue of 8.3 in one transaction: the database's queue slot is taken (PostgreSQL: an advisory lock; SQLite: the
  * single connection serializes transactions), the new-table check runs, then the request joins the queued job or
@@ -216,20 +377,25 @@ export async function enqueue(appDb: AppDb, request: EnqueueRequest): Promise<En
 
 /**
  * Several requests for one database in one enqueue transaction, as if each had been enqueued alone in their order:
- * each new-table request is checked against the catalog, the queued and running jobs and the requests accepted before
- * it in the batch; every accepted request joins the one queued job (or the one the batch inserts). The results are in
- * the order of the requests. Group commit for bursts (notify-api.md section 4.1: the answer follows the commit).
+ * notify requests are first looked up (one or two statements for the whole batch) and answered no-database or
+ * no-table when they name nothing; each new-table request is checked against the catalog, the queued and running
+ * jobs and the requests accepted before it in the batch; every accepted request joins the one queued job (or the one
+ * the batch inserts). The results are in the order of the requests. Group commit for bursts (notify-api.md section
+ * 4.1: the answer follows the commit).
  */
-export async function enqueueBatch(appDb: AppDb, requests: readonly EnqueueRequest[]): Promise<EnqueueResult[]> {
+export async function enqueueBatch(appDb: AppDb, requests: readonly QueueRequest[]): Promise<EnqueueResult[]> {
   if (requests.length === 0) return [];
   const databaseId = requests[0].databaseId;
   if (requests.some((r) => r.databaseId !== databaseId)) throw new Error('a batch is for one database');
   return await inTransactionRetryingOnce(appDb, async (trx): Promise<EnqueueResult[]> => {
+    const resolved = await resolveRequests(appDb, trx, databaseId, requests);
+    const results: (EnqueueResult | null)[] = resolved.map((r) => ('kind' in r ? r : null));
+    if (results.every((r) => r !== null)) return results as EnqueueResult[];
     const queued = await lockQueuedJob(appDb, trx, databaseId);
     const accepted: EnqueueRequest[] = [];
-    const exists = new Set<number>();
     let named: NewTableRef[] | null = null;
-    for (const [i, request] of requests.entries()) {
+    for (const [i, request] of resolved.entries()) {
+      if ('kind' in request) continue;
       const ref = request.newTable;
       if (ref) {
         named ??= (await activePlans(trx, databaseId)).flatMap(planNewTables);
@@ -238,13 +404,13 @@ export async function enqueueBatch(appDb: AppDb, requests: readonly EnqueueReque
           accepted.some((a) => planNewTables(a.plan).some((t) => sameNewTable(t, ref))) ||
           (await newTableHasRow(trx, databaseId, ref));
         if (known) {
-          exists.add(i);
+          results[i] = { kind: 'already-exists' };
           continue;
         }
       }
       accepted.push(request);
     }
-    if (accepted.length === 0) return requests.map(() => ({ kind: 'already-exists' }));
+    if (accepted.length === 0) return results as EnqueueResult[];
     const placed = await placeInQueue(appDb, trx, queued, {
       databaseId,
       plan: accepted.map((r) => normalizePlan(r.plan)).reduce(mergePlans),
@@ -253,8 +419,8 @@ export async function enqueueBatch(appDb: AppDb, requests: readonly EnqueueReque
       attempt: 1,
     });
     let first = !placed.joined;
-    return requests.map((_, i): EnqueueResult => {
-      if (exists.has(i)) return { kind: 'already-exists' };
+    return results.map((result): EnqueueResult => {
+      if (result !== null) return result;
       const joined = !first;
       first = false;
       return { kind: 'enqueued', jobId: placed.jobId, joined };
@@ -273,14 +439,14 @@ export async function claimJob(appDb: AppDb, owner: string, ttlSeconds: number):
   const candidate = appDb.db
     .selectFrom('sync_job as q')
     .select('q.id')
-    .where('q.state', '=', 'queued')
+    .where('q.state', '=', QUEUED)
     .where(({ not, exists, selectFrom }) =>
       not(
         exists(
           selectFrom('sync_job as r')
             .select('r.id')
             .whereRef('r.database_id', '=', 'q.database_id')
-            .where('r.state', '=', 'running'),
+            .where('r.state', '=', RUNNING),
         ),
       ),
     )

@@ -225,4 +225,25 @@ describe('secrets hygiene (2.5)', () => {
       assert.ok(!h.logs.some((line) => line.includes(secret)), `${secret} is not logged`);
     }
   });
+
+  test('one access line per request: method, url, status and time, written when it is answered', async (t) => {
+    const h = await harness(t);
+    await h.post('/api/notify/db/1', { table_name: 'orders', scan: 'schema' }, K);
+    await h.post('/api/notify/db/999', {}, K);
+    await h.post('/api/notify/db/1', {}, { 'X-METABASE-APIKEY': 'wrong-key-value' });
+    await h.inject({ method: 'GET', url: '/no/such/path' });
+    const lines = h.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(lines.filter((l) => l.msg === 'incoming request').length, 0);
+    const access = lines.filter((l) => l.msg === 'request completed');
+    assert.deepEqual(
+      access.map((l) => l.res),
+      [
+        { method: 'POST', url: '/api/notify/db/1', statusCode: 200 },
+        { method: 'POST', url: '/api/notify/db/999', statusCode: 404 },
+        { method: 'POST', url: '/api/notify/db/1', statusCode: 403 },
+        { method: 'GET', url: '/no/such/path', statusCode: 404 },
+      ],
+    );
+    assert.ok(access.every((l) => typeof l.responseTime === 'number' && typeof l.reqId === 'string'));
+  });
 });

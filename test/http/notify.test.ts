@@ -180,6 +180,35 @@ describe('lookups of /db/:id (rows 55-78)', () => {
     assert.ok(!job.triggers.includes(NOTIFY_KEY));
   });
 
+  test('concurrent notifies share one lookup and enqueue, each answered with its own status', async (t) => {
+    const h = await harness(t);
+    const sent: [string, unknown, number][] = [
+      [URL, { table_name: 'orders', scan: 'schema' }, 200],
+      [URL, { table_name: 'IncorrectToucanFact' }, 404],
+      ['/api/notify/db/999', { table_name: 'orders' }, 404],
+      [URL, { table_id: 20 }, 404],
+      [URL, { table_id: 10, scan: 'schema' }, 200],
+      [URL, { table_name: 'orders', schema_name: 'nowhere' }, 404],
+      [URL, { table_name: 'data.aapl_stocks', scan: 'schema' }, 200],
+      ['/api/notify/db/2', { table_name: 'foo', scan: 'schema' }, 200],
+      [URL, { table_id: 0 }, 400],
+    ];
+    const answers = await Promise.all(sent.map(([url, body]) => h.post(url, body)));
+    assert.deepEqual(
+      answers.map((a) => a.statusCode),
+      sent.map(([, , status]) => status),
+    );
+    for (const [i, answer] of answers.entries()) {
+      if (sent[i]![2] === 404) assertText(answer, 404, 'Not found.');
+    }
+    const jobIds = answers.filter((a) => a.statusCode === 200).map((a) => assertOkJob(a));
+    assert.equal(new Set(jobIds.slice(0, 3)).size, 1, 'the requests for database 1 joined one job');
+    assert.deepEqual(await h.jobPlan(jobIds[0]!), KIND.tableMetadata(10, 11, 12, 15));
+    assert.equal((await h.jobRow(jobIds[0]!)).trigger_count, 3);
+    assert.deepEqual(await h.jobPlan(jobIds[3]!), KIND.tableMetadata(20));
+    assert.equal(await h.jobCount(), 2);
+  });
+
   test('every enqueue wakes the workers; joined requests get the same job', async (t) => {
     const h = await harness(t);
     const first = assertOkJob(await h.post(URL, { table_id: 10, scan: 'schema' }));

@@ -10,6 +10,8 @@ import {
   getJob,
   renewLease,
   type EnqueueRequest,
+  type NotifyRequest,
+  type TableSelection,
 } from '../../src/jobs/queue.ts';
 import { EnqueueBatcher } from '../../src/jobs/enqueue-batcher.ts';
 import type { Plan } from '../../src/jobs/types.ts';
@@ -23,6 +25,19 @@ function tablePlan(...ids: number[]): Plan {
 
 function request(databaseId: number, plan: Plan, extra: Partial<EnqueueRequest> = {}): EnqueueRequest {
   return { databaseId, plan, priority: 10, trigger: trigger('notify'), ...extra };
+}
+
+function notify(databaseId: number, selection: TableSelection): NotifyRequest {
+  return { databaseId, selection, phases: ['metadata'], priority: 10, trigger: trigger('notify') };
+}
+
+async function tableIds(appDb: AppDb, dbId: number): Promise<Map<string, number>> {
+  const rows = await appDb.db
+    .selectFrom('metabase_table')
+    .select(['id', 'schema', 'name'])
+    .where('db_id', '=', dbId)
+    .execute();
+  return new Map(rows.map((r) => [`${r.schema ?? ''}.${r.name}`, r.id]));
 }
 
 async function enqueued(appDb: AppDb, req: EnqueueRequest): Promise<number> {
@@ -351,6 +366,98 @@ for (const kind of APP_DB_KINDS) {
       assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected'], 'no database 999999: foreign key');
       const ok = await batcher.enqueue(request(db, tablePlan(1)));
       assert.equal(ok.kind, 'enqueued');
+    });
+  });
+
+  describe(`notify lookups in the enqueue transaction on ${kind}`, () => {
+    test('a batch mixing known and unknown tables answers each request with its own result', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      const other = await addDatabase(appDb, 'other');
+      await addTable(appDb, db, 'public', 'orders');
+      await addTable(appDb, db, 'sales', 'orders');
+      await addTable(appDb, db, 'data', 'aapl_stocks');
+      await addTable(appDb, db, null, 'flat', false);
+      await addTable(appDb, other, 'public', 'elsewhere');
+      const ids = await tableIds(appDb, db);
+      const [elsewhere] = (await tableIds(appDb, other)).values();
+      const results = await enqueueBatch(appDb, [
+        notify(db, { by: 'name', name: 'orders' }),
+        notify(db, { by: 'name', name: 'missing' }),
+        notify(db, { by: 'name', name: 'orders', schema: 'sales' }),
+        notify(db, { by: 'name', name: 'orders', schema: 'nope' }),
+        notify(db, { by: 'name', name: 'data.aapl_stocks' }),
+        notify(db, { by: 'name', name: 'data.aapl_stocks', schema: 'data' }),
+        notify(db, { by: 'id', id: ids.get('.flat')! }),
+        notify(db, { by: 'id', id: elsewhere }),
+        notify(db, { by: 'id', id: 99_999_999_999 }),
+        notify(db, { by: 'name', name: 'ORDERS' }),
+        request(db, tablePlan(7)),
+      ]);
+      const id = results[0].kind === 'enqueued' ? results[0].jobId : 0;
+      assert.deepEqual(results, [
+        { kind: 'enqueued', jobId: id, joined: false },
+        { kind: 'no-table' },
+        { kind: 'enqueued', jobId: id, joined: true },
+        { kind: 'no-table' },
+        { kind: 'enqueued', jobId: id, joined: true },
+        { kind: 'no-table' },
+        { kind: 'enqueued', jobId: id, joined: true },
+        { kind: 'no-table' },
+        { kind: 'no-table' },
+        { kind: 'no-table' },
+        { kind: 'enqueued', jobId: id, joined: true },
+      ]);
+      const job = (await getJob(appDb, id))!;
+      assert.equal(job.triggerCount, 5, 'only the accepted requests are counted');
+      const named = ['public.orders', 'sales.orders', 'data.aapl_stocks', '.flat'].map((key) => ids.get(key)!);
+      const want = [...named, 7];
+      assert.deepEqual(job.plan.metadata, { tables: want.sort((a, b) => a - b) });
+      assert.deepEqual(job.plan.analyze, { tables: [7] }, 'a schema-only notify adds no analysis');
+    });
+
+    test('a name in several schemas selects them all; the dotted split only when the name is absent', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      await addTable(appDb, db, 'a', 'x.y');
+      await addTable(appDb, db, 'x', 'y');
+      await addTable(appDb, db, 'b', 'x.y');
+      const ids = await tableIds(appDb, db);
+      const [exact] = await enqueueBatch(appDb, [notify(db, { by: 'name', name: 'x.y' })]);
+      assert.equal(exact.kind, 'enqueued');
+      const job = (await getJob(appDb, exact.kind === 'enqueued' ? exact.jobId : 0))!;
+      assert.deepEqual(job.plan.metadata, { tables: [ids.get('a.x.y')!, ids.get('b.x.y')!] });
+    });
+
+    test('an unknown database answers no-database without writing, beside another database', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      await addTable(appDb, db, 'public', 'orders');
+      const batcher = new EnqueueBatcher(appDb);
+      const results = await Promise.all([
+        batcher.enqueue(notify(999_999, { by: 'database' })),
+        batcher.enqueue(notify(db, { by: 'name', name: 'orders' })),
+        batcher.enqueue(notify(999_999, { by: 'name', name: 'orders' })),
+        batcher.enqueue(notify(3_000_000_000, { by: 'database' })),
+        batcher.enqueue(notify(db, { by: 'database' })),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.kind),
+        ['no-database', 'enqueued', 'no-database', 'no-database', 'enqueued'],
+      );
+      const jobs = await appDb.db.selectFrom('sync_job').select('database_id').execute();
+      assert.deepEqual(jobs, [{ database_id: db }]);
+    });
+
+    test('a batch whose notifies all name nothing writes nothing', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const db = await addDatabase(appDb);
+      const results = await enqueueBatch(appDb, [
+        notify(db, { by: 'name', name: 'missing' }),
+        notify(db, { by: 'id', id: 12345 }),
+      ]);
+      assert.deepEqual(results, [{ kind: 'no-table' }, { kind: 'no-table' }]);
+      assert.equal((await jobsOf(appDb, db)).length, 0);
     });
   });
 
