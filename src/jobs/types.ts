@@ -1,4 +1,5 @@
 // Plans, triggers and results of sync jobs (sync-engine.md sections 8.3 and 8.6), shared by jobs/, sync/ and http/.
+import type { JobLog } from '../logger.ts';
 import type { Transaction } from 'kysely';
 import type { AppSchema } from '../db/schema.ts';
 
@@ -71,6 +72,8 @@ export interface RunningJob {
    * (and so rolls the transaction back) when the job no longer holds its lease.
    */
   fence(trx: Transaction<AppSchema>): Promise<void>;
+  /** The job's logger (its keys and current phase); the runner makes its own when absent. */
+  readonly log?: JobLog;
 }
 
 export interface JobOutcome {

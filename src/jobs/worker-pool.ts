@@ -7,7 +7,7 @@ import type { Config } from '../config.ts';
 import type { AppDb } from '../db/connect.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { sanitize } from '../errors.ts';
-import { runWithJobLog, type Logger } from '../logger.ts';
+import { JobLog, type Logger } from '../logger.ts';
 import {
   claimJob,
   completeJob,
@@ -176,16 +176,20 @@ export class WorkerPool {
 
   /** Runs one claimed job to its recorded end, its log lines tagged with its ids; never throws. */
   #run(job: JobView): Promise<void> {
-    return runWithJobLog({ job_id: job.id, database_id: job.databaseId }, () => this.#runTagged(job));
+    return this.#runTagged(job, new JobLog(this.#logger, { job_id: job.id, database_id: job.databaseId }));
   }
 
-  async #runTagged(job: JobView): Promise<void> {
+  async #runTagged(job: JobView, jobLog: JobLog): Promise<void> {
     const startedMs = performance.now();
     const appDb = this.#appDb;
     const owner = this.instanceId;
     const ttl = this.#config.leaseTtlSeconds;
-    // job_id, database_id and phase come from the job's log context (runWithJobLog).
-    const log = this.#logger;
+    // job_id, database_id and the phase come from the job's logger, which changes with the phase.
+    const log = {
+      info: (fields: object, message: string) => jobLog.logger.info(fields, message),
+      warn: (fields: object, message: string) => jobLog.logger.warn(fields, message),
+      error: (fields: object, message: string) => jobLog.logger.error(fields, message),
+    };
     const controller = new AbortController();
     let finish!: () => void;
     this.#active.set(job.id, { controller, done: new Promise<void>((resolve) => (finish = resolve)) });
@@ -201,6 +205,7 @@ export class WorkerPool {
       plan: job.plan,
       triggers: job.triggers,
       signal: controller.signal,
+      log: jobLog,
       async fence(trx: Transaction<AppSchema>): Promise<void> {
         if (await renewLease(appDb, trx, job.id, owner, ttl)) return;
         const lost = new JobInterrupted('lease lost');

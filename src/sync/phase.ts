@@ -76,7 +76,7 @@ export async function runPhase<S extends string>(
     }
     ctx.progress?.step(spec.phase, step);
     const row = await history.start(step, operation.id);
-    ctx.logger.info({ job_id: ctx.job.id, db_id: ctx.databaseId, step }, `${step} started`);
+    ctx.logger.info({ step }, `${step} started`);
     const report = spec.report?.(step) ?? new StepReport();
     const before = ctx.driver.queryCount;
     let error: ErrorInfo | null = null;
@@ -108,7 +108,7 @@ export async function runPhase<S extends string>(
     };
     await history.finish(row, status, details, report.logs());
     ctx.logger.info(
-      { job_id: ctx.job.id, db_id: ctx.databaseId, step, status, duration_ms: row.elapsed(), details },
+      { step, status, duration_ms: row.elapsed(), details },
       `${step} ${status}`,
     );
   }

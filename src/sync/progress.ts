@@ -2,7 +2,6 @@
 // table by table, tables done of total. Kept in memory and written to sync_job.progress at most once per second,
 // the first time one second after the job started, so a short job never writes it at all.
 import type { AppDb } from '../db/connect.ts';
-import { setJobLogPhase } from '../logger.ts';
 
 export interface ProgressSnapshot {
   readonly phase: string;
@@ -21,15 +20,18 @@ export class JobProgress {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  constructor(appDb: AppDb, jobId: number) {
+  readonly #onPhase: (phase: string) => void;
+
+  constructor(appDb: AppDb, jobId: number, onPhase: (phase: string) => void = () => undefined) {
     this.#appDb = appDb;
     this.#jobId = jobId;
+    this.#onPhase = onPhase;
     this.#schedule();
   }
 
   /** A step began; the job's log lines carry its phase from now on. */
   step(phase: string, step: string): void {
-    setJobLogPhase(phase);
+    this.#onPhase(phase);
     this.#snapshot = { phase, step, tables_done: null, tables_total: null };
   }
 

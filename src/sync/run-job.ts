@@ -25,7 +25,7 @@ import {
   type PhaseScope,
   type RunningJob,
 } from '../jobs/types.ts';
-import type { Logger } from '../logger.ts';
+import { JobLog, type Logger } from '../logger.ts';
 import { runAnalyzePhase } from './analyze/analyze-phase.ts';
 import { ChangesetBuilder } from './changeset.ts';
 import { fencedWrite, type SyncContext } from './context.ts';
@@ -112,7 +112,9 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
   /** The driver's query count when this job got it (a kept driver counted its earlier jobs' queries too). */
   let queriesBefore = 0;
   let reusable = false;
-  const progress = new JobProgress(appDb, job.id);
+  // The job's log keys and phase: the worker pool's JobLog, or one of its own when run without a pool.
+  const jobLog = job.log ?? new JobLog(logger, { job_id: job.id, database_id: job.databaseId });
+  const progress = new JobProgress(appDb, job.id, (phase) => jobLog.setPhase(phase));
   try {
     let ctx: SyncContext;
     try {
@@ -128,7 +130,9 @@ async function runJob(deps: SyncDeps, job: RunningJob): Promise<JobOutcome> {
       ctx = {
         appDb,
         config,
-        logger,
+        get logger() {
+          return jobLog.logger;
+        },
         job,
         driver,
         capabilities,
@@ -294,7 +298,7 @@ async function recordSkippedPhase(
     },
     null,
   );
-  ctx.logger.info({ job_id: ctx.job.id, db_id: ctx.databaseId, phase }, `${phase} skipped: ${SCANNING_DISABLED}`);
+  ctx.logger.info(`${phase} skipped: ${SCANNING_DISABLED}`);
   return row.id;
 }
 
