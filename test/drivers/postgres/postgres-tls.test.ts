@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { DriverError, type DriverOptions } from '../../../src/drivers/driver.ts';
 import { createPostgresDriver } from '../../../src/drivers/postgres/postgres-driver.ts';
+import { pushedRows } from '../../../src/drivers/postgres/pushed-rows.ts';
 import { startPostgres, type PgServer } from '../../support/postgres.ts';
 import { rejection } from '../../support/drivers.ts';
 
@@ -92,6 +93,27 @@ describe('PostgreSQL warehouse TLS', () => {
     try {
       const { rows } = await client.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
       assert.equal(rows[0].ssl, true);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('a pushed listing pauses and resumes the TLS socket: every row arrives, few wait unread', async () => {
+    const client = new pg.Client({ ...details('127.0.0.1', {}), database: 'postgres', ssl: { ca: rightCa, checkServerIdentity: () => undefined } });
+    await client.connect();
+    try {
+      const text = `SELECT n, repeat('x', 100) AS pad FROM generate_series(1, 100000) n`;
+      let total = 0;
+      let largest = 0;
+      const wait = (next: Promise<void>) => next;
+      for await (const rows of pushedRows<{ n: number }>(client, text, [], { highWater: 1000, wait })) {
+        for (const row of rows) assert.equal(row.n, ++total);
+        largest = Math.max(largest, rows.length);
+        if (total <= 1000) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.equal(total, 100_000);
+      assert.ok(largest <= 2000, `${largest} rows waited unread`);
+      assert.equal((await client.query('SELECT 3 AS three')).rows[0].three, 3);
     } finally {
       await client.end();
     }
