@@ -24,7 +24,7 @@ import { chunks, setListingHashes } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
 import { MAX_SCOPE_TABLES, type FieldMetadata, type Scope } from '../drivers/driver.ts';
 import type { ChangeGroup } from '../jobs/types.ts';
-import { readOrNull, writeBatch } from './batch.ts';
+import { writeBatch } from './batch.ts';
 import { lockRows, type SyncContext } from './context.ts';
 import { errorInfo, rethrowIfFatal } from './errors.ts';
 import type { MetadataState, PhaseTable } from './metadata-state.ts';
@@ -74,10 +74,6 @@ interface BatchWrites {
 
 function emptyWrites(): BatchWrites {
   return { updates: [], inserts: [], retired: [], valuesDeleted: [] };
-}
-
-function writesSomething(w: BatchWrites): boolean {
-  return w.updates.length + w.inserts.length + w.retired.length + w.valuesDeleted.length > 0;
 }
 
 /** Updates first, so that a renamed field frees its name for a new one; inserts last. */
@@ -186,14 +182,16 @@ export async function syncFields(
   };
   const reconcileGroups = (items: readonly Group[], stored: readonly StoredField[], writes: BatchWrites) => {
     const byTable = byTableId(stored);
-    return items.map((group) => reconcileTable(ctx, group, byTable.get(group.table.id) ?? [], byObjectIdOf(group.table), writes));
+    return items.map((group) =>
+      reconcileTable(ctx, group, byTable.get(group.table.id) ?? [], byObjectIdOf(group.table), writes),
+    );
   };
 
-  // A table whose listing hashes as it did when its fields were last reconciled (fields-hash.ts, migration 004)
-  // is unchanged, and its stored fields are not read. The other tables of a batch are first compared with their
-  // stored fields read without locks; only the tables that have something to write, or a new hash to record, go
-  // into the write transaction, which reads their fields again (FOR UPDATE on PostgreSQL, 2.2), reconciles them
-  // again and records their hash last. A no-change sync therefore only reads and compares.
+  // A table whose listing hashes as it did when its fields were last reconciled (listing-hashes.ts, migration 004)
+  // is unchanged, and its stored fields are not read. Every other table has at least a new hash to record, so it goes
+  // into the batch's write transaction, which reads its stored fields (FOR UPDATE on PostgreSQL, 2.2; none for a
+  // table created in this phase), reconciles them, writes, and records the hash last. A no-change sync therefore
+  // only reads the listing and compares hashes.
   const byObjectIdOf = (table: PhaseTable) => ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(table.id);
   const hashes = new Map<number, string>();
   const unchangedResult = (group: Group): TableFieldResult => ({
@@ -225,47 +223,27 @@ export async function syncFields(
         groups.push(group);
       }
     }
-    // Tables created in this phase have no stored fields and always write: they are not read first.
-    const ids = groups.filter((g) => !state.created.has(g.table.id)).map((g) => g.table.id);
-    const read = () => selectFieldsByTables(ctx.appDb.db, ctx.appDb.kind, ids, false);
-    const unlocked = ids.length === 0 ? [] : await readOrNull(ctx, read);
-    const byTable = byTableId(unlocked ?? []);
-    const changed: Group[] = [];
-    const results: TableFieldResult[] = [];
-    for (const group of groups) {
-      if (unlocked === null || state.created.has(group.table.id)) {
-        changed.push(group);
-        continue;
-      }
-      const writes = emptyWrites();
-      const result = reconcileGroups([group], byTable.get(group.table.id) ?? [], writes)[0];
-      // Nothing to write but a hash differs from the stored one: only the write transaction may record it.
-      if (writesSomething(writes) || group.table.fieldsHash !== hashes.get(group.table.id)) changed.push(group);
-      else results.push(result);
-    }
-    results.push(
-      ...(await writeBatch(
-        ctx,
-        changed,
-        async (trx, items) => {
-          const stored = await selectFieldsByTables(trx, ctx.appDb.kind, items.map((g) => g.table.id), lockRows(ctx));
-          const writes = emptyWrites();
-          const out = reconcileGroups(items, stored, writes);
-          await applyWrites(ctx, trx, writes);
-          // Last: the field writes above clear the hash through the trigger of migration 004.
-          await setListingHashes(
-            trx,
-            ctx.appDb.kind,
-            'fields_hash',
-            items.map((g) => ({ id: g.table.id, hash: hashes.get(g.table.id) as string })),
-          );
-          return out;
-        },
-        (group, error) => {
-          report.add('tables-failed');
-          report.failure(qualifiedName(group.table.schema, group.table.name), errorInfo(error));
-        },
-      )),
+    const results = await writeBatch(
+      ctx,
+      groups,
+      async (trx, items) => {
+        const stored = await selectFieldsByTables(trx, ctx.appDb.kind, items.map((g) => g.table.id), lockRows(ctx));
+        const writes = emptyWrites();
+        const out = reconcileGroups(items, stored, writes);
+        await applyWrites(ctx, trx, writes);
+        // Last: the field writes above clear the hash through the trigger of migration 004.
+        await setListingHashes(
+          trx,
+          ctx.appDb.kind,
+          'fields_hash',
+          items.map((g) => ({ id: g.table.id, hash: hashes.get(g.table.id) as string })),
+        );
+        return out;
+      },
+      (group, error) => {
+        report.add('tables-failed');
+        report.failure(qualifiedName(group.table.schema, group.table.name), errorInfo(error));
+      },
     );
     for (const result of skipped) state.fieldsHashes.set(result.table.id, result.table.fieldsHash as string);
     for (const result of results) state.fieldsHashes.set(result.table.id, hashes.get(result.table.id) as string);
