@@ -58,7 +58,8 @@ async function reconcileGroups(
   inScope: ReadonlyMap<string, PhaseTable>,
   databaseLevel: boolean,
   lock: boolean,
-  hashes: ReadonlyMap<string, string>,
+  /** Per group (by identity key): its `database_foreign_keys` JSON and its hash (null: none, listing-hashes.ts). */
+  listed: ReadonlyMap<string, { readonly json: string; readonly hash: string | null }>,
 ): Promise<BatchPlan<GroupResult>> {
   const refs: TableRef[] = [];
   for (const g of groups) {
@@ -121,12 +122,11 @@ async function reconcileGroups(
       }
     }
     if (scoped) {
-      const json = JSON.stringify(group.constraints.map(foreignKeyJson));
+      const { json, hash } = listed.get(key) as { json: string; hash: string | null };
       if (source.database_foreign_keys !== json && canonicalJson(source.database_foreign_keys) !== json) {
         jsonUpdates.push({ id: source.id, json });
       }
-      const hash = hashes.get(key);
-      if (hash !== undefined && hash !== scoped.fksHash) hashUpdates.push({ id: scoped.id, hash });
+      if (hash !== null && hash !== scoped.fksHash) hashUpdates.push({ id: scoped.id, hash });
     }
     results.push({ counts, sourceFieldIds, tableId: scoped ? scoped.id : null });
   }
@@ -181,10 +181,10 @@ export async function syncForeignKeys(
   const unchangedTables = new Set<number>();
 
   /**
-   * The group's hash (listing-hashes.ts): its constraints, its table's fields hash and each target table's id and
-   * fields hash. Null when a table involved is outside the phase's tables or has no fields hash from this sync.
+   * The group's hash (listing-hashes.ts): its constraints' JSON, its table's fields hash and each target table's id
+   * and fields hash. Null when a table involved is outside the phase's tables or has no fields hash from this sync.
    */
-  const hashOf = (group: Group, source: PhaseTable): string | null => {
+  const hashOf = (group: Group, json: string, source: PhaseTable): string | null => {
     const fieldsHash = fieldsHashes.get(source.id);
     if (fieldsHash === undefined) return null;
     const targets: { id: number; fieldsHash: string }[] = [];
@@ -194,16 +194,17 @@ export async function syncForeignKeys(
       if (target === undefined || targetHash === undefined) return null;
       targets.push({ id: target.id, fieldsHash: targetHash });
     }
-    return foreignKeysHash(JSON.stringify(group.constraints.map(foreignKeyJson)), fieldsHash, targets);
+    return foreignKeysHash(json, fieldsHash, targets);
   };
 
   const flush = async (all: readonly Group[]) => {
-    const hashes = new Map<string, string>();
+    const listed = new Map<string, { json: string; hash: string | null }>();
     const groups: Group[] = [];
     for (const group of all) {
       const key = identityKey(group.schema, group.name);
       const source = inScope.get(key);
-      const hash = source === undefined ? null : hashOf(group, source);
+      const json = JSON.stringify(group.constraints.map(foreignKeyJson));
+      const hash = source === undefined ? null : hashOf(group, json, source);
       if (source !== undefined && hash !== null && hash === source.fksHash && !created.has(source.id)) {
         unchangedTables.add(source.id);
         tablesWithConstraints.add(source.id);
@@ -215,13 +216,13 @@ export async function syncForeignKeys(
         report.add('unchanged', pairs);
         continue;
       }
-      if (hash !== null) hashes.set(key, hash);
+      listed.set(key, { json, hash });
       groups.push(group);
     }
     const results = await writeBatchIfChanged(
       ctx,
       groups,
-      (db, items, lock) => reconcileGroups(ctx, db, items, inScope, databaseLevel, lock, hashes),
+      (db, items, lock) => reconcileGroups(ctx, db, items, inScope, databaseLevel, lock, listed),
       (group, error) => {
         failedTables.add(identityKey(group.schema, group.name));
         report.add('failed');

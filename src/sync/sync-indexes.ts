@@ -123,5 +123,6 @@ export async function syncIndexes(
       report.add('fields-marked', r.marked.length);
       report.add('fields-unmarked', r.unmarked.length);
     }
+    for (const table of chunk) hashes.delete(table.id);
   }
 }
