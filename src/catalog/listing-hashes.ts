@@ -94,3 +94,11 @@ export function fieldsListingHash(fields: readonly FieldMetadata[], rules: Hashe
   for (const field of fields) values.push(hashedValues(field));
   return sha1(JSON.stringify(values));
 }
+
+/**
+ * The fields hash of a table the driver digests (driver.ts FieldDigest): its digest in place of its listing. Tagged,
+ * so that it never equals a listing hash; the driver's mapping of catalog rows to fields is part of VERSION.
+ */
+export function fieldsDigestHash(engine: string, digest: { fields: number; digest: string }, rules: HashedRules): string {
+  return sha1(JSON.stringify([VERSION, 'digest', engine, digest.fields, digest.digest, rules.fieldOrder, rules.byObjectId]));
+}

@@ -45,6 +45,19 @@ export interface FieldMetadata {
   readonly objectId: string | null;
 }
 
+/**
+ * A table's field digest (issue 11, README Departures): a string that changes whenever anything describeFields would
+ * report for the table changes, and also when it changed and was changed back (it hashes the versions of the catalog
+ * rows the listing reads). Equal digests taken at two times mean an equal listing.
+ */
+export interface FieldDigest {
+  readonly tableSchema: string | null;
+  readonly tableName: string;
+  /** How many fields describeFields reports for the table. */
+  readonly fields: number;
+  readonly digest: string;
+}
+
 export interface ForeignKeyMetadata {
   readonly constraintName: string;
   readonly tableSchema: string | null;
@@ -112,6 +125,17 @@ export interface WarehouseDriver {
   tableExists(ref: TableRef, signal: AbortSignal): Promise<TableMetadata | null>;
   /** Ordered by (schema, table, position). */
   describeFields(scope: Scope, signal: AbortSignal): AsyncIterable<FieldMetadata>;
+  /**
+   * Optional, for engines whose catalog rows have versions to hash: reads one FieldDigest per table with fields of the
+   * scope, ordered by (schema, table), calling `isUnchanged` with each; then yields, as describeFields does, the
+   * fields of the tables it answered false for, all of it read in one snapshot of the catalog. A database scope
+   * costs one digest query and at most one listing; a table scope as describeFields, one per call.
+   */
+  describeChangedFields?(
+    scope: Scope,
+    isUnchanged: (digest: FieldDigest) => boolean,
+    signal: AbortSignal,
+  ): AsyncIterable<FieldMetadata>;
   /** Ordered by (schema, table, constraint name); a table scope matches source or target tables. */
   describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncIterable<ForeignKeyMetadata>;
   /** Ordered by (schema, table, index name). */

@@ -18,11 +18,11 @@ import {
   type NewFieldValues,
   type StoredField,
 } from '../catalog/fields.ts';
-import { fieldsListingHash } from '../catalog/listing-hashes.ts';
+import { fieldsDigestHash, fieldsListingHash } from '../catalog/listing-hashes.ts';
 import { identityKey, qualifiedName } from '../catalog/names.ts';
 import { chunks, setListingHashes } from '../catalog/table-rows.ts';
 import type { AppSchema } from '../db/schema.ts';
-import { MAX_SCOPE_TABLES, type FieldMetadata, type Scope } from '../drivers/driver.ts';
+import { MAX_SCOPE_TABLES, type FieldDigest, type FieldMetadata, type Scope } from '../drivers/driver.ts';
 import type { ChangeGroup } from '../jobs/types.ts';
 import { writeBatch } from './batch.ts';
 import { lockRows, type SyncContext } from './context.ts';
@@ -194,30 +194,68 @@ export async function syncFields(
   // only reads the listing and compares hashes.
   const byObjectIdOf = (table: PhaseTable) => ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(table.id);
   const hashes = new Map<number, string>();
-  const unchangedResult = (group: Group): TableFieldResult => ({
-    table: group.table,
-    fields: group.fields.length,
+  const unchangedResult = (table: PhaseTable, fields: number): TableFieldResult => ({
+    table,
+    fields,
     counts: {
       created: 0,
       reactivated: 0,
       renamed: 0,
       updated: 0,
-      unchanged: group.fields.length,
+      unchanged: fields,
       retired: 0,
       'type-changed': 0,
       'user-overrides-reset': 0,
     },
     changes: [],
   });
+  const rulesOf = (table: PhaseTable) => ({ fieldOrder: table.fieldOrder, byObjectId: byObjectIdOf(table) });
+  /** Counts the tables done: `skipped` unchanged ones (their stored hash stays) and `written` ones. */
+  const record = (skipped: readonly TableFieldResult[], written: readonly TableFieldResult[]) => {
+    for (const result of skipped) state.fieldsHashes.set(result.table.id, result.table.fieldsHash as string);
+    report.add('tables-unchanged', skipped.length);
+    for (const result of [...skipped, ...written]) {
+      state.fieldsSynced.add(result.table.id);
+      report.add('total-fields', result.fields);
+      for (const [key, n] of Object.entries(result.counts)) report.add(key, n);
+      for (const change of result.changes) ctx.changes.field(change.kind, change.entry);
+    }
+    ctx.progress?.tables(state.fieldsSynced.size, tables.length);
+  };
+
+  // Field digests (driver.ts describeChangedFields, README Departures): where the driver has them, a table whose
+  // digest hashes as its stored fields hash is unchanged without being listed; the driver lists the others only, in
+  // the same snapshot as their digests, and each of them records its digest's hash.
+  const digestHashes = new Map<number, string>();
+  const isUnchanged = (digest: FieldDigest): boolean => {
+    const table = byKey.get(identityKey(digest.tableSchema, digest.tableName));
+    if (!table || seen.has(table.id)) return true;
+    const hash = fieldsDigestHash(ctx.driver.engine, digest, rulesOf(table));
+    if (state.created.has(table.id) || table.fieldsHash !== hash) {
+      digestHashes.set(table.id, hash);
+      return false;
+    }
+    seen.add(table.id);
+    state.fieldsSynced.add(table.id);
+    state.fieldsHashes.set(table.id, hash);
+    report.add('tables-unchanged');
+    report.add('total-fields', digest.fields);
+    report.add('unchanged', digest.fields);
+    return true;
+  };
+  const describeChanged = ctx.driver.describeChangedFields?.bind(ctx.driver);
+  const listing = (scope: Scope) =>
+    describeChanged ? describeChanged(scope, isUnchanged, ctx.job.signal) : ctx.driver.describeFields(scope, ctx.job.signal);
+
   const flush = async (all: readonly Group[]) => {
     if (all.length === 0) return;
     const skipped: TableFieldResult[] = [];
     const groups: Group[] = [];
     for (const group of all) {
       const { table } = group;
-      const hash = fieldsListingHash(group.fields, { fieldOrder: table.fieldOrder, byObjectId: byObjectIdOf(table) });
+      const hash = digestHashes.get(table.id) ?? fieldsListingHash(group.fields, rulesOf(table));
       if (!state.created.has(table.id) && table.fieldsHash === hash) {
-        skipped.push(unchangedResult(group));
+        skipped.push(unchangedResult(table, group.fields.length));
       } else {
         hashes.set(table.id, hash);
         groups.push(group);
@@ -245,17 +283,12 @@ export async function syncFields(
         report.failure(qualifiedName(group.table.schema, group.table.name), errorInfo(error));
       },
     );
-    for (const result of skipped) state.fieldsHashes.set(result.table.id, result.table.fieldsHash as string);
     for (const result of results) state.fieldsHashes.set(result.table.id, hashes.get(result.table.id) as string);
-    for (const group of groups) hashes.delete(group.table.id);
-    report.add('tables-unchanged', skipped.length);
-    for (const result of [...skipped, ...results]) {
-      state.fieldsSynced.add(result.table.id);
-      report.add('total-fields', result.fields);
-      for (const [key, n] of Object.entries(result.counts)) report.add(key, n);
-      for (const change of result.changes) ctx.changes.field(change.kind, change.entry);
+    for (const group of groups) {
+      hashes.delete(group.table.id);
+      digestHashes.delete(group.table.id);
     }
-    ctx.progress?.tables(state.fieldsSynced.size, tables.length);
+    record(skipped, results);
   };
 
   let batch: Group[] = [];
@@ -284,7 +317,7 @@ export async function syncFields(
   const scopes = streamScopes(level === 'database' ? null : tables);
   try {
     for (const scope of scopes) {
-      for await (const field of ctx.driver.describeFields(scope, ctx.job.signal)) {
+      for await (const field of listing(scope)) {
         if (field.tableName !== currentName || field.tableSchema !== currentSchema) {
           await close();
           currentSchema = field.tableSchema;
@@ -308,5 +341,6 @@ export async function syncFields(
     throw error;
   }
   await flush(batch);
+  ctx.progress?.tables(state.fieldsSynced.size, tables.length);
   report.set('tables-without-columns', tables.filter((t) => !seen.has(t.id)).length);
 }

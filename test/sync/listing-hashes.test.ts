@@ -69,6 +69,7 @@ describe('the fields listing hash', () => {
     dbId = await h.addDatabase('postgres', wh.details);
     const cold = await sync();
     assert.equal(cold['tables-unchanged'], 0, 'a cold sync has no hash to match');
+    assert.equal(cold['warehouse-queries'], 4, 'BEGIN, the digests, the listing, COMMIT');
     assert.ok((await hashOf('users')) !== null && (await hashOf('orders')) !== null, 'the cold sync recorded hashes');
   });
 
@@ -84,6 +85,8 @@ describe('the fields listing hash', () => {
     assert.equal(steps['sync-fks'].unchanged, 1);
     assert.equal(steps['sync-indexes']['tables-unchanged'], 2);
     assert.equal(await writtenSince(h.appDb, sentinel), 0);
+    // The PostgreSQL driver answers with field digests (README Departures): no field is listed.
+    assert.equal(again['warehouse-queries'], 3, 'BEGIN, the field digests, COMMIT');
   });
 
   test('a changed target table makes the FKs that point at it compared again; a new indexed column is marked', async () => {
@@ -114,6 +117,7 @@ describe('the fields listing hash', () => {
     const details = await sync();
     assert.equal(details['tables-unchanged'], 1);
     assert.equal(details.created, 1);
+    assert.equal(details['warehouse-queries'], 4, 'BEGIN, the digests, the scoped listing of users, COMMIT');
     assert.notEqual(await hashOf('users'), before);
     assert.equal((await field('users', 'nickname')).active, true);
   });

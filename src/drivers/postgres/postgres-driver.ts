@@ -9,6 +9,7 @@ import {
   type DbmsVersion,
   type DriverCapabilities,
   type DriverOptions,
+  type FieldDigest,
   type FieldMetadata,
   type ForeignKeyMetadata,
   type IndexMetadata,
@@ -27,6 +28,7 @@ import { fieldSummaryQuery } from './postgres-summary.ts';
 import { readTls, tlsOptions, type TlsSettings } from '../tls.ts';
 import { sanitize } from '../../errors.ts';
 import {
+  columnDigestsQuery,
   columnsQuery,
   foreignKeysQuery,
   indexesQuery,
@@ -37,6 +39,7 @@ import {
   scopedRefs,
   tablesQuery,
   type CatalogQuery,
+  type PgColumnDigestRow,
   type PgColumnRow,
   type PgForeignKeyRow,
   type PgIndexRow,
@@ -331,6 +334,64 @@ class PostgresDriver implements WarehouseDriver {
     });
   }
 
+  /**
+   * The digests and then the changed tables' listing in one REPEATABLE READ transaction (one snapshot of the
+   * catalog, so that what is listed is what was digested); BEGIN and COMMIT count as statements.
+   */
+  async *describeChangedFields(
+    scope: Scope,
+    isUnchanged: (digest: FieldDigest) => boolean,
+    signal: AbortSignal,
+  ): AsyncGenerator<FieldMetadata> {
+    if (signal.aborted) throw interruption(signal, null);
+    const digestQuery = this.#query(scope, columnDigestsQuery);
+    if (digestQuery === null) return;
+    const timeoutMs = this.#options.catalogQueryTimeoutMs;
+    let lease: Lease | undefined;
+    let done = false;
+    try {
+      lease = await this.#lease('catalog', timeoutMs, signal);
+      await this.#statement(lease, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', signal);
+      const changed = new Set<string>();
+      const refs: { schemas: string[]; names: string[] } = { schemas: [], names: [] };
+      let digested = 0;
+      for await (const row of this.#pushed<PgColumnDigestRow>(lease, digestQuery, signal)) {
+        digested += 1;
+        const digest = { tableSchema: row.nspname, tableName: row.relname, fields: row.fields, digest: row.digest };
+        if (isUnchanged(Object.freeze(digest))) continue;
+        changed.add(`${row.nspname}\u0000${row.relname}`);
+        refs.schemas.push(row.nspname);
+        refs.names.push(row.relname);
+      }
+      if (changed.size > 0) {
+        // More than half the database changed: its one listing, filtered, costs less than the scoped one.
+        const whole = scope.kind === 'database' && changed.size * 2 > digested;
+        const listing = columnsQuery(whole ? null : refs, this.#details.schemaFilter);
+        let table: string | undefined;
+        let position = 0;
+        for await (const row of this.#pushed<PgColumnRow>(lease, listing, signal)) {
+          const key = `${row.nspname}\u0000${row.relname}`;
+          if (key !== table) {
+            table = key;
+            position = 0;
+          }
+          if (whole && !changed.has(key)) continue;
+          yield mapColumn(row, position++);
+        }
+      }
+      await this.#statement(lease, 'COMMIT', signal);
+      done = true;
+      lease.release();
+    } catch (error) {
+      done = true;
+      lease?.release(error instanceof Error ? error : new Error(String(error)));
+      throw toDriverError(error, this.#errorContext);
+    } finally {
+      // Stopped early: a listing may still run on the server, in an open transaction; the connection is discarded.
+      if (!done && lease) lease.release(new Error('listing stopped before its end'));
+    }
+  }
+
   describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncIterable<ForeignKeyMetadata> {
     return this.#stream(this.#query(scope, foreignKeysQuery), signal, (row: PgForeignKeyRow) => mapForeignKey(row));
   }
@@ -485,6 +546,28 @@ class PostgresDriver implements WarehouseDriver {
     }
   }
 
+  /** One statement without rows on a leased connection, under the catalog timeout. */
+  async #statement(lease: Lease, text: string, signal: AbortSignal): Promise<void> {
+    const work = lease.client.query(text);
+    this.#queryCount += 1;
+    await lease.wait(work, signal, this.#options.catalogQueryTimeoutMs);
+  }
+
+  /** A catalog listing on a leased connection as the server pushes it (pushed-rows.ts), under the catalog timeout. */
+  async *#pushed<R>(lease: Lease, query: CatalogQuery, signal: AbortSignal): AsyncGenerator<R> {
+    const timeoutMs = this.#options.catalogQueryTimeoutMs;
+    let waited = 0;
+    const wait = async (next: Promise<void>) => {
+      const started = performance.now();
+      await lease.wait(next, signal, timeoutMs, timeoutMs - waited);
+      waited += performance.now() - started;
+    };
+    this.#queryCount += 1;
+    for await (const rows of pushedRows<R>(lease.client, query.text, query.values, { highWater: LISTING_HIGH_WATER, wait })) {
+      yield* rows;
+    }
+  }
+
   /**
    * Streams one statement: a catalog listing as the server pushes it (pushed-rows.ts), a data statement through a
    * cursor, FETCH_SIZE rows per round trip (its rows have no bounded width). The statement's timeout (the catalog
@@ -512,16 +595,7 @@ class PostgresDriver implements WarehouseDriver {
       let waited = 0;
       if (how === null) {
         // Catalog listings: rows of bounded width, pushed by the server while the consumer works (pushed-rows.ts).
-        const held = lease;
-        const wait = async (next: Promise<void>) => {
-          const started = performance.now();
-          await held.wait(next, signal, timeoutMs, timeoutMs - waited);
-          waited += performance.now() - started;
-        };
-        this.#queryCount += 1;
-        for await (const rows of pushedRows<R>(held.client, query.text, query.values, { highWater: LISTING_HIGH_WATER, wait })) {
-          for (const row of rows) yield map(row);
-        }
+        for await (const row of this.#pushed<R>(lease, query, signal)) yield map(row);
         done = true;
         lease.release();
         return;
