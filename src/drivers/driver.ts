@@ -58,6 +58,11 @@ export interface FieldDigest {
   readonly digest: string;
 }
 
+export interface ChangedFieldsOptions {
+  /** The caller expects most tables of the scope to have changed (no digest recorded yet, say). */
+  readonly mostlyChanged: boolean;
+}
+
 export interface ForeignKeyMetadata {
   readonly constraintName: string;
   readonly tableSchema: string | null;
@@ -126,15 +131,17 @@ export interface WarehouseDriver {
   /** Ordered by (schema, table, position). */
   describeFields(scope: Scope, signal: AbortSignal): AsyncIterable<FieldMetadata>;
   /**
-   * Optional, for engines whose catalog rows have versions to hash: reads one FieldDigest per table with fields of the
-   * scope, ordered by (schema, table), calling `isUnchanged` with each; then yields, as describeFields does, the
-   * fields of the tables it answered false for, all of it read in one snapshot of the catalog. A database scope
-   * costs one digest query and at most one listing; a table scope as describeFields, one per call.
+   * Optional, for engines whose catalog rows have versions to hash: calls `isUnchanged` with one FieldDigest per table
+   * with fields of the scope, in (schema, table) order, and yields, as describeFields does, the fields of the tables it
+   * answered false for, each table's after its digest; all of it read in one snapshot of the catalog. Digests first
+   * and then the changed tables' listing (a table scope: one listing per call), or, when the caller expects most
+   * tables to have changed, one listing that also carries each table's digest.
    */
   describeChangedFields?(
     scope: Scope,
     isUnchanged: (digest: FieldDigest) => boolean,
     signal: AbortSignal,
+    options: ChangedFieldsOptions,
   ): AsyncIterable<FieldMetadata>;
   /** Ordered by (schema, table, constraint name); a table scope matches source or target tables. */
   describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncIterable<ForeignKeyMetadata>;

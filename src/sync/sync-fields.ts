@@ -243,9 +243,15 @@ export async function syncFields(
     report.add('unchanged', digest.fields);
     return true;
   };
+  // Tables created in this phase or without a recorded hash are listed anyway: when they are most of the phase, the
+  // driver lists all at once with their digests instead of reading the digests first.
+  const unrecorded = tables.filter((t) => state.created.has(t.id) || t.fieldsHash === null).length;
+  const options = { mostlyChanged: unrecorded * 2 > tables.length };
   const describeChanged = ctx.driver.describeChangedFields?.bind(ctx.driver);
   const listing = (scope: Scope) =>
-    describeChanged ? describeChanged(scope, isUnchanged, ctx.job.signal) : ctx.driver.describeFields(scope, ctx.job.signal);
+    describeChanged
+      ? describeChanged(scope, isUnchanged, ctx.job.signal, options)
+      : ctx.driver.describeFields(scope, ctx.job.signal);
 
   const flush = async (all: readonly Group[]) => {
     if (all.length === 0) return;

@@ -140,9 +140,7 @@ describe('database-level metadata sync on PostgreSQL', () => {
     for (const step of steps) {
       assert.equal(step.parent_id, operation.id);
       assert.equal(step.details.scope, 'database');
-      // sync-fields reads the field digests and the listing in one transaction (README Departures).
-      const expected = step.task === 'sync-fields' ? 4 : 1;
-      assert.equal(step.details['warehouse-queries'], expected, `${step.task} issues ${expected} warehouse queries`);
+      assert.equal(step.details['warehouse-queries'], 1, `${step.task} issues one warehouse query`);
       assert.deepEqual(step.details.failures, []);
     }
     assert.deepEqual(operation.details, {
@@ -157,7 +155,7 @@ describe('database-level metadata sync on PostgreSQL', () => {
       'not-run': [],
       abandoned: null,
       skipped: null,
-      'warehouse-queries': 9,
+      'warehouse-queries': 6,
     });
     const tablesStep = steps[2].details;
     assert.equal(tablesStep['total-tables'], 5);

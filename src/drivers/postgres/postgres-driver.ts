@@ -8,6 +8,7 @@ import {
   DriverError,
   type DbmsVersion,
   type DriverCapabilities,
+  type ChangedFieldsOptions,
   type DriverOptions,
   type FieldDigest,
   type FieldMetadata,
@@ -342,8 +343,13 @@ class PostgresDriver implements WarehouseDriver {
     scope: Scope,
     isUnchanged: (digest: FieldDigest) => boolean,
     signal: AbortSignal,
+    options: ChangedFieldsOptions,
   ): AsyncGenerator<FieldMetadata> {
     if (signal.aborted) throw interruption(signal, null);
+    if (options.mostlyChanged) {
+      yield* this.#listWithDigests(scope, isUnchanged, signal);
+      return;
+    }
     const digestQuery = this.#query(scope, columnDigestsQuery);
     if (digestQuery === null) return;
     const timeoutMs = this.#options.catalogQueryTimeoutMs;
@@ -390,6 +396,37 @@ class PostgresDriver implements WarehouseDriver {
       // Stopped early: a listing may still run on the server, in an open transaction; the connection is discarded.
       if (!done && lease) lease.release(new Error('listing stopped before its end'));
     }
+  }
+
+  /**
+   * Most tables changed: one listing whose rows carry their hash, summed per table into the digest that
+   * columnDigestsQuery computes on the server; a table's rows wait until its digest is known.
+   */
+  async *#listWithDigests(
+    scope: Scope,
+    isUnchanged: (digest: FieldDigest) => boolean,
+    signal: AbortSignal,
+  ): AsyncGenerator<FieldMetadata> {
+    const query = this.#query(scope, (refs, filter) => columnsQuery(refs, filter, true));
+    let rows: PgColumnRow[] = [];
+    let sum = 0n;
+    function* table(): Generator<FieldMetadata> {
+      if (rows.length === 0) return;
+      const [{ nspname, relname }] = rows;
+      const digest = { tableSchema: nspname, tableName: relname, fields: rows.length, digest: sum.toString() };
+      if (isUnchanged(Object.freeze(digest))) return;
+      for (let position = 0; position < rows.length; position++) yield mapColumn(rows[position], position);
+    }
+    for await (const row of this.#stream(query, signal, (r: PgColumnRow) => r)) {
+      if (rows.length > 0 && (row.relname !== rows[0].relname || row.nspname !== rows[0].nspname)) {
+        yield* table();
+        rows = [];
+        sum = 0n;
+      }
+      rows.push(row);
+      sum += BigInt(row.row_hash as string);
+    }
+    yield* table();
   }
 
   describeForeignKeys(scope: Scope, signal: AbortSignal): AsyncIterable<ForeignKeyMetadata> {

@@ -114,6 +114,8 @@ export interface PgColumnRow {
   readonly default_expr: string | null;
   readonly description: string | null;
   readonly is_pk: boolean;
+  /** With rowHashes only: the row's COLUMN_HASH, an int8 as text. */
+  readonly row_hash?: string;
 }
 
 /**
@@ -149,8 +151,20 @@ LEFT JOIN pg_catalog.pg_description d
   return { ctes, from };
 }
 
-/** Columns ordered by (schema, table, attnum); the dense position is counted by the reader (see mapColumn). */
-export function columnsQuery(refs: Refs, schemaFilter: SchemaFilter | null): CatalogQuery {
+/**
+ * A column's 64-bit hash in its table's digest (columnDigestsQuery): the versions (`xmin`) of the catalog rows its
+ * listing row is read from (the column, its default, comment, primary key and resolved type, the type's schema), as
+ * any update of such a row writes a new version; beside them its number, its resolved type, and the text of its
+ * default, which names other objects (a sequence, say) whose rename touches none of those rows.
+ */
+const COLUMN_HASH = `hashtextextended(concat_ws(',', a.attnum, a.xmin, t.oid, t.xmin, tn.xmin, ad.xmin,
+    pg_get_expr(ad.adbin, ad.adrelid), d.xmin, pk.xmin), 0)`;
+
+/**
+ * Columns ordered by (schema, table, attnum); the dense position is counted by the reader (see mapColumn). With
+ * `rowHashes`, each row also carries its COLUMN_HASH as text (`row_hash`), whose sum over a table is its digest.
+ */
+export function columnsQuery(refs: Refs, schemaFilter: SchemaFilter | null, rowHashes = false): CatalogQuery {
   const params = new Params();
   const { ctes, from } = columnsFrom(params, refs, schemaFilter);
   const text = `${ctes}
@@ -158,7 +172,8 @@ SELECT r.nspname, r.relname, a.attname, a.attnum, a.attnotnull, a.attidentity, a
   tn.nspname AS type_nspname, t.typname, t.typtype, t.typcategory,
   pg_get_expr(ad.adbin, ad.adrelid) AS default_expr,
   d.description,
-  coalesce(a.attnum = ANY ((pk.indkey::int2[])[0:pk.indnkeyatts - 1]), false) AS is_pk
+  coalesce(a.attnum = ANY ((pk.indkey::int2[])[0:pk.indnkeyatts - 1]), false) AS is_pk${rowHashes ? `,
+  ${COLUMN_HASH}::text AS row_hash` : ''}
 ${from}
 ORDER BY r.nspname COLLATE "C", r.relname COLLATE "C", a.attnum`;
   return { text, values: params.values };
@@ -173,19 +188,14 @@ export interface PgColumnDigestRow {
 
 /**
  * One digest per table of what the column listing reports (driver.ts describeChangedFields), over the same relations
- * and joins, without sending a row per column. Each column hashes the versions (`xmin`) of the catalog rows its
- * listing row is read from (the column, its default, comment, primary key and resolved type, the type's schema): any
- * update of such a row writes a new version. Beside them its number, its resolved type, and the text of its default,
- * which names other objects (a sequence, say) whose rename touches none of those rows. A table's digest is its column
- * count and the sum of its columns' 64-bit hashes. Ordered by (schema, table); tables without columns have no row.
+ * and joins, without sending a row per column: its column count and the sum of its columns' COLUMN_HASH. Ordered by
+ * (schema, table); tables without columns have no row.
  */
 export function columnDigestsQuery(refs: Refs, schemaFilter: SchemaFilter | null): CatalogQuery {
   const params = new Params();
   const { ctes, from } = columnsFrom(params, refs, schemaFilter);
   const text = `${ctes}
-SELECT r.nspname, r.relname, count(*)::int AS fields,
-  sum(hashtextextended(concat_ws(',', a.attnum, a.xmin, t.oid, t.xmin, tn.xmin, ad.xmin,
-    pg_get_expr(ad.adbin, ad.adrelid), d.xmin, pk.xmin), 0))::text AS digest
+SELECT r.nspname, r.relname, count(*)::int AS fields, sum(${COLUMN_HASH})::text AS digest
 ${from}
 GROUP BY r.nspname, r.relname
 ORDER BY r.nspname COLLATE "C", r.relname COLLATE "C"`;

@@ -16,6 +16,8 @@ const OPTIONS: DriverOptions = {
 };
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
+const DIGESTS_FIRST = { mostlyChanged: false };
+const ONE_LISTING = { mostlyChanged: true };
 
 let url: string;
 let details: Record<string, unknown>;
@@ -25,7 +27,7 @@ let driver: WarehouseDriver;
 async function digestList(scope: Scope = DATABASE): Promise<FieldDigest[]> {
   assert.ok(driver.describeChangedFields, 'the PostgreSQL driver has field digests');
   const seen: FieldDigest[] = [];
-  const listed = await collect(driver.describeChangedFields(scope, (d) => (seen.push(d), true), signal));
+  const listed = await collect(driver.describeChangedFields(scope, (d) => (seen.push(d), true), signal, DIGESTS_FIRST));
   assert.deepEqual(listed, []);
   return seen;
 }
@@ -84,15 +86,42 @@ describe('PostgreSQL field digests', () => {
     await digestList();
     assert.equal(driver.queryCount - sent, 3, 'BEGIN, the digests, COMMIT');
     const changed = (d: FieldDigest) => d.tableName !== 't';
-    const listed = await collect(driver.describeChangedFields!(DATABASE, changed, signal));
+    const listed = await collect(driver.describeChangedFields!(DATABASE, changed, signal, DIGESTS_FIRST));
     const expected = await collect(driver.describeFields({ kind: 'tables', tables: [{ schema: 'public', name: 't' }] }, signal));
     assert.deepEqual(listed, expected);
-    const both = await collect(driver.describeChangedFields!(DATABASE, () => false, signal));
+    const both = await collect(driver.describeChangedFields!(DATABASE, () => false, signal, DIGESTS_FIRST));
     assert.deepEqual(both, await collect(driver.describeFields(DATABASE, signal)), 'the whole listing when all changed');
     const scoped = await collect(
-      driver.describeChangedFields!({ kind: 'tables', tables: [{ schema: 'public', name: 'other' }] }, () => false, signal),
+      driver.describeChangedFields!({ kind: 'tables', tables: [{ schema: 'public', name: 'other' }] }, () => false, signal, DIGESTS_FIRST),
     );
     assert.deepEqual(scoped.map((f) => f.name), ['id', 'label']);
+  });
+
+  test('one listing carrying the digests: the same digests, each table listed after its digest, in one query', async () => {
+    const first = await digestList();
+    const events: string[] = [];
+    const seen: FieldDigest[] = [];
+    const sent = driver.queryCount;
+    for await (const field of driver.describeChangedFields!(
+      DATABASE,
+      (d) => (seen.push(d), events.push(`digest ${d.tableName}`), d.tableName === 'other'),
+      signal,
+      ONE_LISTING,
+    )) {
+      events.push(`field ${field.tableName}.${field.name}`);
+    }
+    assert.equal(driver.queryCount - sent, 1);
+    assert.deepEqual(seen, first);
+    assert.deepEqual(events, [
+      'digest other',
+      'digest t',
+      'field t.id',
+      'field t.name',
+      'field t.feeling',
+      'field t.note',
+    ]);
+    const listed = await collect(driver.describeChangedFields!(DATABASE, () => false, signal, ONE_LISTING));
+    assert.deepEqual(listed, await collect(driver.describeFields(DATABASE, signal)));
   });
 
   test('equal when nothing changed, also when another table changed', async () => {
