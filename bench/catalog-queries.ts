@@ -7,6 +7,7 @@
 //   npm run bench -- mysql 1000            # one engine: postgres or mysql
 //   npm run bench -- postgres 1000 app=postgres   # one application database: app=sqlite or app=postgres
 //   npm run bench -- compare 1000 10000    # peers side by side on the same PostgreSQL warehouse
+//   npm run bench -- postgres 100000 columns=18   # plain columns per table (PostgreSQL; default 20)
 //
 // Uses BENCH_PG_URL (or TEST_PG_URL) and TEST_MYSQL_URL when set, otherwise starts ephemeral servers
 // (test/support/postgres.ts and test/support/mariadb.ts). PostgreSQL warehouses are kept between runs on that server
@@ -73,7 +74,7 @@ async function createWarehouse(
     await execMysql(warehouse.url, ...mysqlWarehouseDdl(tables));
     return { details: warehouse.details, drop: () => dropMysqlDatabase(warehouse.name) };
   }
-  const warehouse = await keptWarehouse(process.env.TEST_PG_URL as string, tables);
+  const warehouse = await keptWarehouse(process.env.TEST_PG_URL as string, tables, PG_COLUMNS);
   return { details: warehouse.details, drop: async () => undefined };
 }
 
@@ -275,6 +276,8 @@ async function compare(sizes: readonly number[]): Promise<void> {
 }
 
 const args = process.argv.slice(2);
+/** `columns=18`: plain columns per PostgreSQL table (the P7 warehouse of bench/peak-memory.ts has 18: 20 fields). */
+const PG_COLUMNS = Number(args.find((a) => a.startsWith('columns='))?.slice('columns='.length) ?? COLUMNS);
 const sizes = args.map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const chosen = args.filter((a): a is BenchEngine => a === 'postgres' || a === 'mysql');
 const engines: BenchEngine[] = chosen.length ? chosen : args.includes('compare') ? ['postgres'] : ['postgres', 'mysql'];
