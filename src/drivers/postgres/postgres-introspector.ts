@@ -122,7 +122,11 @@ export interface PgColumnRow {
  * The column listing's FROM clause over the CTE `rel`, after the CTEs that resolve domains, also domains over domains,
  * to their base type (`domain_chain`), shared by the listing and its digests.
  */
-function columnsFrom(params: Params, refs: Refs, schemaFilter: SchemaFilter | null): { ctes: string; from: string } {
+function columnsFrom(
+  params: Params,
+  refs: Refs,
+  schemaFilter: SchemaFilter | null,
+): { ctes: string; from: string; joins: string } {
   // Every table has a row type and an array type in pg_type, so a scoped call starts the domain chains from the
   // scoped columns' types instead of reading every domain (4 ms less on 10,000 tables, whatever the scope).
   const domains = refs
@@ -139,16 +143,17 @@ function columnsFrom(params: Params, refs: Refs, schemaFilter: SchemaFilter | nu
   FROM domain_chain dc
   JOIN pg_catalog.pg_type t ON t.oid = dc.base_oid AND t.typtype <> 'd'
 )`;
-  const from = `FROM rel r
-JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-LEFT JOIN domain_base db ON db.oid = a.atttypid
+  const joins = `LEFT JOIN domain_base db ON db.oid = a.atttypid
 JOIN pg_catalog.pg_type t ON t.oid = coalesce(db.base_oid, a.atttypid)
 JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_index pk ON pk.indrelid = a.attrelid AND pk.indisprimary
 LEFT JOIN pg_catalog.pg_description d
   ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid = a.attnum`;
-  return { ctes, from };
+  const from = `FROM rel r
+JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+${joins}`;
+  return { ctes, from, joins };
 }
 
 /**
@@ -188,16 +193,23 @@ export interface PgColumnDigestRow {
 
 /**
  * One digest per table of what the column listing reports (driver.ts describeChangedFields), over the same relations
- * and joins, without sending a row per column: its column count and the sum of its columns' COLUMN_HASH. Ordered by
- * (schema, table); tables without columns have no row.
+ * and joins, without sending a row per column: its column count and the sum of its columns' COLUMN_HASH. Each table
+ * is aggregated on its own (LATERAL): one aggregate over every column of the database planned as 846 groups spilled
+ * to disk at 100,000 tables (16.7 s against 8.2 s). Ordered by (schema, table); tables without columns have no row.
  */
 export function columnDigestsQuery(refs: Refs, schemaFilter: SchemaFilter | null): CatalogQuery {
   const params = new Params();
-  const { ctes, from } = columnsFrom(params, refs, schemaFilter);
+  const { ctes, joins } = columnsFrom(params, refs, schemaFilter);
   const text = `${ctes}
-SELECT r.nspname, r.relname, count(*)::int AS fields, sum(${COLUMN_HASH})::text AS digest
-${from}
-GROUP BY r.nspname, r.relname
+SELECT r.nspname, r.relname, x.fields, x.digest
+FROM rel r
+CROSS JOIN LATERAL (
+  SELECT count(*)::int AS fields, sum(${COLUMN_HASH})::text AS digest
+  FROM pg_catalog.pg_attribute a
+  ${joins.replaceAll('\n', '\n  ')}
+  WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+) x
+WHERE x.fields > 0
 ORDER BY r.nspname COLLATE "C", r.relname COLLATE "C"`;
   return { text, values: params.values };
 }
