@@ -18,6 +18,8 @@ export interface Config {
   readonly notifyWaitSeconds: number;
   readonly loadSampleContent: boolean;
   readonly syncWorkers: number;
+  /** Connections of the PostgreSQL application database's pool (Metabase's variable and default). */
+  readonly appDbPoolSize: number;
   readonly leaseTtlSeconds: number;
   readonly connectTimeoutSeconds: number;
   readonly catalogQueryTimeoutSeconds: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     notifyWaitSeconds: positiveInt(env, 'MB_NOTIFY_WAIT_SECONDS', 1800),
     loadSampleContent: sampleRaw === 'true',
     syncWorkers: positiveInt(env, 'MB_SYNC_WORKERS', 3),
+    appDbPoolSize: positiveInt(env, 'MB_APPLICATION_DB_MAX_CONNECTION_POOL_SIZE', 15),
     leaseTtlSeconds: positiveInt(env, 'MB_SYNC_LEASE_TTL_SECONDS', 60),
     connectTimeoutSeconds: positiveInt(env, 'MB_SYNC_CONNECT_TIMEOUT_SECONDS', 15),
     catalogQueryTimeoutSeconds: positiveInt(env, 'MB_SYNC_CATALOG_QUERY_TIMEOUT_SECONDS', 300),

@@ -52,7 +52,7 @@ export async function startService(
     appDb = openAppDb(
       config.dbType === 'sqlite'
         ? { kind: 'sqlite', file: config.dbFile }
-        : { kind: 'postgres', connectionUri: config.dbConnectionUri ?? '' },
+        : { kind: 'postgres', connectionUri: config.dbConnectionUri ?? '', max: config.appDbPoolSize },
     );
     await migrate(appDb);
     const codec = codecForSecret(config.encryptionSecretKey);

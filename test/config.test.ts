@@ -21,6 +21,7 @@ function assertInvalid(env: Record<string, string>, variable: string, secrets: r
 const NUMERIC_SETTINGS = [
   ['MB_NOTIFY_WAIT_SECONDS', 'notifyWaitSeconds', 1800],
   ['MB_SYNC_WORKERS', 'syncWorkers', 3],
+  ['MB_APPLICATION_DB_MAX_CONNECTION_POOL_SIZE', 'appDbPoolSize', 15],
   ['MB_SYNC_LEASE_TTL_SECONDS', 'leaseTtlSeconds', 60],
   ['MB_SYNC_CONNECT_TIMEOUT_SECONDS', 'connectTimeoutSeconds', 15],
   ['MB_SYNC_CATALOG_QUERY_TIMEOUT_SECONDS', 'catalogQueryTimeoutSeconds', 300],
@@ -49,6 +50,7 @@ describe('loadConfig', () => {
         notifyWaitSeconds: 1800,
         loadSampleContent: true,
         syncWorkers: 3,
+        appDbPoolSize: 15,
         leaseTtlSeconds: 60,
         connectTimeoutSeconds: 15,
         catalogQueryTimeoutSeconds: 300,
