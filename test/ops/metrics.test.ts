@@ -176,7 +176,7 @@ describe('metrics, probes and job logs of a running service', () => {
     assert.ok(samples(families, 'process_cpu_user_seconds_total').length === 1);
     assert.ok(samples(families, 'nodejs_eventloop_lag_seconds').length === 1);
     if (appDb.kind === 'postgres') {
-      assert.ok(value(families, 'catalog_sync_app_db_pool_connections', { state: 'max' }) === 10);
+      assert.ok(value(families, 'catalog_sync_app_db_pool_connections', { state: 'max' }) === 15, 'MB_APPLICATION_DB_MAX_CONNECTION_POOL_SIZE');
     }
 
     // The separate listener serves the same registry without a key.
