@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import type { AppDb } from '../../src/db/connect.ts';
 import { nowPlusSeconds } from '../../src/jobs/clock.ts';
 import {
@@ -15,7 +16,7 @@ import {
 } from '../../src/jobs/queue.ts';
 import { EnqueueBatcher } from '../../src/jobs/enqueue-batcher.ts';
 import type { Plan } from '../../src/jobs/types.ts';
-import { APP_DB_KINDS, addDatabase, emptyResult, freshAppDb, trigger, warmPool } from './app-dbs.ts';
+import { APP_DB_KINDS, addDatabase, emptyResult, freshAppDb, sleep, trigger, warmPool } from './app-dbs.ts';
 
 const TTL = 60;
 
@@ -170,6 +171,36 @@ for (const kind of APP_DB_KINDS) {
       assert.equal(rows[0].trigger_count, 8);
       assert.deepEqual(JSON.parse(rows[0].plan), tablePlan(1, 2, 3, 4, 5, 6, 7, 8));
     });
+
+    if (kind === 'postgres') {
+      test("a notify batch's lookup takes the database's queue slot: it waits while another transaction holds it", async (t) => {
+        const appDb = await freshAppDb(t, kind);
+        const db = await addDatabase(appDb);
+        await addTable(appDb, db, 'public', 'orders');
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let slotHeld!: () => void;
+        const held = new Promise<void>((resolve) => (slotHeld = resolve));
+        const holder = appDb.db.transaction().execute(async (trx) => {
+          await sql`SELECT pg_advisory_xact_lock(hashtext('catalog-sync:queued-job'), ${db}::integer)`.execute(trx);
+          slotHeld();
+          await released;
+        });
+        await held;
+        let answered = false;
+        const batch = enqueueBatch(appDb, [
+          notify(db, { by: 'name', name: 'orders' }),
+          notify(db, { by: 'database' }),
+        ]).then((results) => ((answered = true), results));
+        await sleep(300);
+        assert.equal(answered, false, 'the batch waits for the slot');
+        assert.equal((await jobsOf(appDb, db)).length, 0);
+        release();
+        await holder;
+        assert.deepEqual((await batch).map((r) => r.kind), ['enqueued', 'enqueued']);
+        assert.equal((await jobsOf(appDb, db))[0].trigger_count, 2);
+      });
+    }
 
     test('jobs of different databases are separate', async (t) => {
       const appDb = await freshAppDb(t, kind);
