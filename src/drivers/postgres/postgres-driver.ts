@@ -385,10 +385,18 @@ class PostgresDriver implements WarehouseDriver {
           yield mapColumn(row, position++);
         }
       }
-      await this.#statement(lease, 'COMMIT', signal);
       done = true;
-      lease.release();
+      try {
+        await this.#statement(lease, 'COMMIT', signal);
+        lease.release();
+      } catch (error) {
+        // Everything was read: a read-only transaction that fails to end (the server's
+        // idle_in_transaction_session_timeout while the last rows were consumed, say) loses nothing but its connection.
+        lease.release(error instanceof Error ? error : new Error(String(error)));
+        if (signal.aborted) throw interruption(signal, null);
+      }
     } catch (error) {
+      if (done) throw error;
       done = true;
       lease?.release(error instanceof Error ? error : new Error(String(error)));
       throw toDriverError(error, this.#errorContext);

@@ -154,4 +154,28 @@ describe('PostgreSQL field digests', () => {
       assert.notEqual(after.digest, before.digest);
     });
   }
+
+  test('a transaction that ends by itself after the last row loses nothing: every field is yielded', async () => {
+    const wh = await createTestDatabase('fdigest_idle');
+    await execSql(
+      wh.url,
+      `CREATE TABLE a (id int, note text)`,
+      `CREATE TABLE b (id int)`,
+      `ALTER DATABASE "${wh.name}" SET idle_in_transaction_session_timeout = '200ms'`,
+    );
+    const idle = createPostgresDriver(wh.details, OPTIONS);
+    try {
+      const fields: string[] = [];
+      for await (const field of idle.describeChangedFields!(DATABASE, (d) => d.tableName === 'b', signal, DIGESTS_FIRST)) {
+        fields.push(`${field.tableName}.${field.name}`);
+        // The server has sent the listing; the session waits idle in its transaction until the server ends it.
+        if (field.name === 'note') await new Promise((resolve) => setTimeout(resolve, 600));
+      }
+      assert.deepEqual(fields, ['a.id', 'a.note']);
+      const again = await collect(idle.describeFields(DATABASE, signal));
+      assert.equal(again.length, 3, 'the driver goes on with a new connection');
+    } finally {
+      await idle.close();
+    }
+  });
 });
