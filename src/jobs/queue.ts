@@ -132,27 +132,13 @@ async function inTransactionRetryingOnce<T>(
   }
 }
 
-/**
- * Takes the database's queue slot for the rest of the transaction and reads its queued job. PostgreSQL: a transaction
- * advisory lock, since FOR UPDATE cannot lock a queued row that does not exist yet (concurrent requests that found
- * none would each insert one, and all but one hit the unique index), and locking the row that does exist would make
- * a concurrent claim skip it; SQLite: the single connection serializes transactions.
- */
+/** lockQueuedJobs for one database. */
 async function lockQueuedJob(
   appDb: AppDb,
   trx: Transaction<AppSchema>,
   databaseId: number,
-  slotLocked = false,
 ): Promise<JobRow | undefined> {
-  if (appDb.kind === 'postgres' && !slotLocked) {
-    await sql`SELECT pg_advisory_xact_lock(hashtext('catalog-sync:queued-job'), ${databaseId}::integer)`.execute(trx);
-  }
-  return await trx
-    .selectFrom('sync_job')
-    .selectAll()
-    .where('database_id', '=', databaseId)
-    .where('state', '=', QUEUED)
-    .executeTakeFirst();
+  return (await lockQueuedJobs(appDb, trx, [databaseId])).get(databaseId);
 }
 
 /** Whether a metabase_table row of the database has this identity (COALESCE(schema, '') and name, exact). */
@@ -234,7 +220,7 @@ async function placeInQueue(
   return { jobId: inserted.id, joined: false };
 }
 
-/** A table of the batch's database that a notify of the batch may name, as the lookup reads it. */
+/** A table of a batch's database that a notify of the batch may name, as the lookup reads it. */
 interface TableKey {
   readonly id: number;
   readonly schema: string | null;
@@ -242,36 +228,34 @@ interface TableKey {
 }
 
 interface LookupRow {
+  readonly db_id: number;
   readonly table_id: number | null;
   readonly schema: string | null;
   readonly name: string | null;
 }
 
-function SLOT_CTE(databaseParam: string): string {
-  return `WITH slot AS MATERIALIZED (
-      SELECT pg_advisory_xact_lock(hashtext('catalog-sync:queued-job'), ${databaseParam}::integer) AS locked)`;
-}
-
-// The lookup statements, built once; each reads the database row (no row: unknown database), left-joined to its tables
-// that the batch's notifies name by id (primary-key probes: `+db_id` keeps the planner off the db_id index) or by
-// name (a dotted name also by its part after the first dot). A batch naming no table reads the database row alone.
+// The lookup statements, built once; each reads the rows of the batch's databases (no row: unknown database), each
+// left-joined to its tables that the batch's notifies name by id (primary-key probes: `+db_id` keeps the planner off
+// the db_id index) or by name (a dotted name also by its part after the first dot). A batch naming no table reads the
+// database rows alone. The lists are bound as one JSON text (SQLite) or one array (PostgreSQL).
 const LOOKUP_SQL = {
   sqlite: {
-    database: `SELECT NULL AS table_id, NULL AS schema, NULL AS name FROM metabase_database WHERE id = ?`,
-    ids: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
-      LEFT JOIN metabase_table t ON t.id IN (SELECT value FROM json_each(?)) AND +t.db_id = d.id WHERE d.id = ?`,
-    names: `SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d
-      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name IN (SELECT value FROM json_each(?)) WHERE d.id = ?`,
+    database: `SELECT d.id AS db_id, NULL AS table_id, NULL AS schema, NULL AS name FROM metabase_database d
+      WHERE d.id IN (SELECT value FROM json_each(?))`,
+    ids: `SELECT d.id AS db_id, t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.id IN (SELECT value FROM json_each(?)) AND +t.db_id = d.id
+      WHERE d.id IN (SELECT value FROM json_each(?))`,
+    names: `SELECT d.id AS db_id, t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name IN (SELECT value FROM json_each(?))
+      WHERE d.id IN (SELECT value FROM json_each(?))`,
   },
-  // On PostgreSQL the lookup also takes the database's queue slot (lockQueuedJob's advisory lock) when the database
-  // exists: one round trip less per batch. The queued job is read by a later statement, so after the lock.
   postgres: {
-    database: `${SLOT_CTE('$1')} SELECT NULL::integer AS table_id, NULL AS schema, NULL AS name
-      FROM metabase_database CROSS JOIN slot WHERE id = $1`,
-    ids: `${SLOT_CTE('$2')} SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d CROSS JOIN slot
-      LEFT JOIN metabase_table t ON t.id = ANY($1::integer[]) AND t.db_id = d.id WHERE d.id = $2`,
-    names: `${SLOT_CTE('$2')} SELECT t.id AS table_id, t.schema, t.name FROM metabase_database d CROSS JOIN slot
-      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name = ANY($1::text[]) WHERE d.id = $2`,
+    database: `SELECT d.id AS db_id, NULL::integer AS table_id, NULL AS schema, NULL AS name FROM metabase_database d
+      WHERE d.id = ANY($1::integer[])`,
+    ids: `SELECT d.id AS db_id, t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.id = ANY($1::integer[]) AND t.db_id = d.id WHERE d.id = ANY($2::integer[])`,
+    names: `SELECT d.id AS db_id, t.id AS table_id, t.schema, t.name FROM metabase_database d
+      LEFT JOIN metabase_table t ON t.db_id = d.id AND t.name = ANY($1::text[]) WHERE d.id = ANY($2::integer[])`,
   },
 } as const;
 
@@ -279,13 +263,11 @@ async function lookup(
   appDb: AppDb,
   trx: Transaction<AppSchema>,
   kind: keyof (typeof LOOKUP_SQL)['sqlite'],
-  values: readonly (number | string)[] | null,
-  databaseId: number,
-): Promise<LookupRow[] | null> {
-  const sqlText = LOOKUP_SQL[appDb.kind][kind];
-  const list = values === null ? [] : [appDb.kind === 'postgres' ? values : JSON.stringify(values)];
-  const { rows } = await trx.executeQuery<LookupRow>(CompiledQuery.raw(sqlText, [...list, databaseId]));
-  return rows.length === 0 ? null : rows;
+  lists: readonly (readonly (number | string)[])[],
+): Promise<LookupRow[]> {
+  const bound = lists.map((list) => (appDb.kind === 'postgres' ? list : JSON.stringify(list)));
+  const { rows } = await trx.executeQuery<LookupRow>(CompiledQuery.raw(LOOKUP_SQL[appDb.kind][kind], bound));
+  return rows;
 }
 
 /** A table name's split at its first dot (X11), or null when either side would be empty. */
@@ -295,40 +277,46 @@ function dottedSplit(name: string): { schema: string; name: string } | null {
 }
 
 /**
- * The database's tables that the selections may name, ordered by id; null when the database does not exist. Ids the
- * id column cannot hold name no table and are not sent.
+ * Per database of `selections`, its tables that the selections may name, ordered by id; null when the database does
+ * not exist. One or two statements for all the databases; ids the id column cannot hold name nothing and are not
+ * sent. A name asked for one database is looked up in all of them: the selection below matches by name anyway.
  */
 async function lookupTables(
   appDb: AppDb,
   trx: Transaction<AppSchema>,
-  databaseId: number,
-  selections: readonly TableSelection[],
-): Promise<TableKey[] | null> {
-  if (!isJobId(databaseId)) return null;
+  selections: ReadonlyMap<number, readonly TableSelection[]>,
+): Promise<Map<number, TableKey[] | null>> {
+  const found = new Map<number, Map<number, TableKey> | null>();
+  const databases: number[] = [];
   const ids = new Set<number>();
   const names = new Set<string>();
-  for (const s of selections) {
-    if (s.by === 'id' && isJobId(s.id)) ids.add(s.id);
-    if (s.by !== 'name') continue;
-    names.add(s.name);
-    const split = s.schema === undefined ? dottedSplit(s.name) : null;
-    if (split) names.add(split.name);
+  for (const [databaseId, list] of selections) {
+    found.set(databaseId, null);
+    if (!isJobId(databaseId)) continue;
+    databases.push(databaseId);
+    for (const s of list) {
+      if (s.by === 'id' && isJobId(s.id)) ids.add(s.id);
+      if (s.by !== 'name') continue;
+      names.add(s.name);
+      const split = s.schema === undefined ? dottedSplit(s.name) : null;
+      if (split) names.add(split.name);
+    }
   }
-  const found: LookupRow[] = [];
-  if (ids.size === 0 && names.size === 0) {
-    if ((await lookup(appDb, trx, 'database', null, databaseId)) === null) return null;
+  const rows: LookupRow[] = [];
+  if (databases.length > 0 && ids.size === 0 && names.size === 0) {
+    rows.push(...(await lookup(appDb, trx, 'database', [databases])));
   }
   for (const [kind, values] of [['ids', [...ids]], ['names', [...names]]] as const) {
-    if (values.length === 0) continue;
-    const rows = await lookup(appDb, trx, kind, values, databaseId);
-    if (rows === null) return null;
-    found.push(...rows);
+    if (values.length > 0) rows.push(...(await lookup(appDb, trx, kind, [values, databases])));
   }
-  const tables = new Map<number, TableKey>();
-  for (const r of found) {
+  for (const r of rows) {
+    let tables = found.get(r.db_id);
+    if (!tables) found.set(r.db_id, (tables = new Map()));
     if (r.table_id !== null) tables.set(r.table_id, { id: r.table_id, schema: r.schema, name: r.name! });
   }
-  return [...tables.values()].sort((a, b) => a.id - b.id);
+  return new Map(
+    [...found].map(([id, tables]) => [id, tables === null ? null : [...tables.values()].sort((a, b) => a.id - b.id)]),
+  );
 }
 
 /**
@@ -358,20 +346,56 @@ function selectedScope(tables: readonly TableKey[], selection: TableSelection): 
 async function resolveRequests(
   appDb: AppDb,
   trx: Transaction<AppSchema>,
-  databaseId: number,
-  requests: readonly QueueRequest[],
-): Promise<(EnqueueRequest | EnqueueResult)[]> {
-  const selections = requests.flatMap((r) => ('selection' in r ? [r.selection] : []));
-  if (selections.length === 0) return requests as EnqueueRequest[];
-  const tables = await lookupTables(appDb, trx, databaseId, selections);
-  return requests.map((r): EnqueueRequest | EnqueueResult => {
-    if (!('selection' in r)) return r;
-    if (tables === null) return { kind: 'no-database' };
-    const scope = selectedScope(tables, r.selection);
-    if (scope === null) return { kind: 'no-table' };
-    const plan = Object.fromEntries(r.phases.map((phase) => [phase, scope])) as Plan;
-    return { databaseId: r.databaseId, plan, priority: r.priority, trigger: r.trigger };
-  });
+  groups: readonly (readonly QueueRequest[])[],
+): Promise<(EnqueueRequest | EnqueueResult)[][]> {
+  const selections = new Map<number, TableSelection[]>();
+  for (const group of groups) {
+    for (const r of group) {
+      if (!('selection' in r)) continue;
+      const list = selections.get(r.databaseId);
+      if (list) list.push(r.selection);
+      else selections.set(r.databaseId, [r.selection]);
+    }
+  }
+  const tablesOf = selections.size === 0 ? new Map<number, TableKey[] | null>() : await lookupTables(appDb, trx, selections);
+  return groups.map((group) =>
+    group.map((r): EnqueueRequest | EnqueueResult => {
+      if (!('selection' in r)) return r;
+      const tables = tablesOf.get(r.databaseId) ?? null;
+      if (tables === null) return { kind: 'no-database' };
+      const scope = selectedScope(tables, r.selection);
+      if (scope === null) return { kind: 'no-table' };
+      const plan = Object.fromEntries(r.phases.map((phase) => [phase, scope])) as Plan;
+      return { databaseId: r.databaseId, plan, priority: r.priority, trigger: r.trigger };
+    }),
+  );
+}
+
+/**
+ * Takes the queue slots of the databases (ascending ids, so that two batches never wait for each other) for the rest
+ * of the transaction and reads their queued jobs. PostgreSQL: transaction advisory locks, since FOR UPDATE cannot lock
+ * a queued row that does not exist yet (concurrent requests that found none would each insert one, and all but one
+ * hit the unique index), and locking the row that does exist would make a concurrent claim skip it; SQLite: the
+ * single connection serializes transactions.
+ */
+async function lockQueuedJobs(
+  appDb: AppDb,
+  trx: Transaction<AppSchema>,
+  databaseIds: readonly number[],
+): Promise<Map<number, JobRow>> {
+  const ids = [...databaseIds].sort((a, b) => a - b);
+  if (appDb.kind === 'postgres') {
+    // OFFSET 0 keeps the ordered subquery apart, so the locks are taken in its order.
+    await sql`SELECT pg_advisory_xact_lock(hashtext('catalog-sync:queued-job'), s.id)
+      FROM (SELECT id FROM unnest(${ids}::integer[]) AS id ORDER BY id OFFSET 0) s`.execute(trx);
+  }
+  const rows = await trx
+    .selectFrom('sync_job')
+    .selectAll()
+    .where('database_id', 'in', ids)
+    .where('state', '=', QUEUED)
+    .execute();
+  return new Map(rows.map((row) => [row.database_id, row]));
 }
 
 /**
@@ -384,58 +408,76 @@ export async function enqueue(appDb: AppDb, request: EnqueueRequest): Promise<En
   return result;
 }
 
-/**
- * Several requests for one database in one enqueue transaction, as if each had been enqueued alone in their order:
- * notify requests are first looked up (one or two statements for the whole batch) and answered no-database or
- * no-table when they name nothing; each new-table request is checked against the catalog, the queued and running
- * jobs and the requests accepted before it in the batch; every accepted request joins the one queued job (or the one
- * the batch inserts). The results are in the order of the requests. Group commit for bursts (notify-api.md section
- * 4.1: the answer follows the commit).
- */
+/** enqueueBatches for the requests of one database. */
 export async function enqueueBatch(appDb: AppDb, requests: readonly QueueRequest[]): Promise<EnqueueResult[]> {
   if (requests.length === 0) return [];
   const databaseId = requests[0].databaseId;
   if (requests.some((r) => r.databaseId !== databaseId)) throw new Error('a batch is for one database');
-  return await inTransactionRetryingOnce(appDb, async (trx): Promise<EnqueueResult[]> => {
-    const resolved = await resolveRequests(appDb, trx, databaseId, requests);
-    const results: (EnqueueResult | null)[] = resolved.map((r) => ('kind' in r ? r : null));
-    if (results.every((r) => r !== null)) return results as EnqueueResult[];
-    // A notify batch's lookup found the database and took its queue slot on the way (LOOKUP_SQL).
-    const slotLocked = requests.some((r) => 'selection' in r);
-    const queued = await lockQueuedJob(appDb, trx, databaseId, slotLocked);
-    const accepted: EnqueueRequest[] = [];
-    let named: NewTableRef[] | null = null;
-    for (const [i, request] of resolved.entries()) {
-      if ('kind' in request) continue;
-      const ref = request.newTable;
-      if (ref) {
-        named ??= (await activePlans(trx, databaseId)).flatMap(planNewTables);
-        const known =
-          named.some((t) => sameNewTable(t, ref)) ||
-          accepted.some((a) => planNewTables(a.plan).some((t) => sameNewTable(t, ref))) ||
-          (await newTableHasRow(trx, databaseId, ref));
-        if (known) {
-          results[i] = { kind: 'already-exists' };
-          continue;
+  const [results] = await enqueueBatches(appDb, [requests]);
+  return results;
+}
+
+/**
+ * Several requests in one enqueue transaction, each group the requests of one database, as if each request had been
+ * enqueued alone in their order: notify requests are first looked up (one or two statements for the whole batch)
+ * and answered no-database or no-table when they name nothing; the queue slots of the databases left are taken and
+ * their queued jobs read (one statement each); each new-table request is checked against the catalog, the queued and
+ * running jobs and the requests of its database accepted before it in the batch; every accepted request joins its
+ * database's queued job (or the one the batch inserts). The results are in the order of the groups and requests.
+ * Group commit for bursts (notify-api.md section 4.1: the answer follows the commit).
+ */
+export async function enqueueBatches(
+  appDb: AppDb,
+  groups: readonly (readonly QueueRequest[])[],
+): Promise<EnqueueResult[][]> {
+  const databases = groups.map((group) => group[0]?.databaseId);
+  if (groups.some((group, i) => group.some((r) => r.databaseId !== databases[i]))) {
+    throw new Error('a group is for one database');
+  }
+  if (new Set(databases).size !== databases.length) throw new Error('one group per database');
+  return await inTransactionRetryingOnce(appDb, async (trx): Promise<EnqueueResult[][]> => {
+    const resolved = await resolveRequests(appDb, trx, groups);
+    const results = resolved.map((group) => group.map((r): EnqueueResult | null => ('kind' in r ? r : null)));
+    const open = resolved.flatMap((group, g) => (results[g].some((r) => r === null) ? [g] : []));
+    if (open.length === 0) return results as EnqueueResult[][];
+    const queuedJobs = await lockQueuedJobs(appDb, trx, open.map((g) => databases[g] as number));
+    for (const g of open.sort((a, b) => (databases[a] as number) - (databases[b] as number))) {
+      const databaseId = databases[g] as number;
+      const accepted: EnqueueRequest[] = [];
+      let named: NewTableRef[] | null = null;
+      for (const [i, request] of resolved[g].entries()) {
+        if ('kind' in request) continue;
+        const ref = request.newTable;
+        if (ref) {
+          named ??= (await activePlans(trx, databaseId)).flatMap(planNewTables);
+          const known =
+            named.some((t) => sameNewTable(t, ref)) ||
+            accepted.some((a) => planNewTables(a.plan).some((t) => sameNewTable(t, ref))) ||
+            (await newTableHasRow(trx, databaseId, ref));
+          if (known) {
+            results[g][i] = { kind: 'already-exists' };
+            continue;
+          }
         }
+        accepted.push(request);
       }
-      accepted.push(request);
+      if (accepted.length === 0) continue;
+      const placed = await placeInQueue(appDb, trx, queuedJobs.get(databaseId), {
+        databaseId,
+        plan: accepted.map((r) => normalizePlan(r.plan)).reduce(mergePlans),
+        priority: Math.max(...accepted.map((r) => r.priority)),
+        triggers: accepted.map((r) => r.trigger),
+        attempt: 1,
+      });
+      let first = !placed.joined;
+      results[g] = results[g].map((result): EnqueueResult => {
+        if (result !== null) return result;
+        const joined = !first;
+        first = false;
+        return { kind: 'enqueued', jobId: placed.jobId, joined };
+      });
     }
-    if (accepted.length === 0) return results as EnqueueResult[];
-    const placed = await placeInQueue(appDb, trx, queued, {
-      databaseId,
-      plan: accepted.map((r) => normalizePlan(r.plan)).reduce(mergePlans),
-      priority: Math.max(...accepted.map((r) => r.priority)),
-      triggers: accepted.map((r) => r.trigger),
-      attempt: 1,
-    });
-    let first = !placed.joined;
-    return results.map((result): EnqueueResult => {
-      if (result !== null) return result;
-      const joined = !first;
-      first = false;
-      return { kind: 'enqueued', jobId: placed.jobId, joined };
-    });
+    return results as EnqueueResult[][];
   });
 }
 

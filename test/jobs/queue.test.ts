@@ -8,6 +8,7 @@ import {
   completeJob,
   enqueue,
   enqueueBatch,
+  enqueueBatches,
   getJob,
   renewLease,
   type EnqueueRequest,
@@ -397,6 +398,44 @@ for (const kind of APP_DB_KINDS) {
       assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected'], 'no database 999999: foreign key');
       const ok = await batcher.enqueue(request(db, tablePlan(1)));
       assert.equal(ok.kind, 'enqueued');
+    });
+
+    test("one database's failure in a batch of several answers its own requests only", async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const a = await addDatabase(appDb, 'a');
+      const b = await addDatabase(appDb, 'b');
+      await addTable(appDb, b, 'public', 'orders');
+      const batcher = new EnqueueBatcher(appDb);
+      const settled = await Promise.allSettled([
+        batcher.enqueue(request(a, tablePlan(1))),
+        batcher.enqueue(request(999_999, tablePlan(1))),
+        batcher.enqueue(notify(b, { by: 'name', name: 'orders' })),
+        batcher.enqueue(request(a, tablePlan(2))),
+      ]);
+      assert.deepEqual(
+        settled.map((r) => (r.status === 'fulfilled' ? r.value.kind : 'rejected')),
+        ['enqueued', 'rejected', 'enqueued', 'enqueued'],
+      );
+      assert.equal((await jobsOf(appDb, a))[0].trigger_count, 2, 'written once, after the retry of each database');
+      assert.equal((await jobsOf(appDb, b))[0].trigger_count, 1);
+    });
+
+    test('a batch of several databases is one transaction', async (t) => {
+      const appDb = await freshAppDb(t, kind);
+      const dbs = [await addDatabase(appDb, 'a'), await addDatabase(appDb, 'b'), await addDatabase(appDb, 'c')];
+      for (const db of dbs) await addTable(appDb, db, 'public', 'orders');
+      const results = await enqueueBatches(
+        appDb,
+        dbs.map((db) => [notify(db, { by: 'name', name: 'orders' }), notify(db, { by: 'database' })]),
+      );
+      assert.deepEqual(results.map((group) => group.map((r) => r.kind)), dbs.map(() => ['enqueued', 'enqueued']));
+      const jobs = await appDb.db.selectFrom('sync_job').select(['database_id', 'trigger_count']).execute();
+      assert.deepEqual(jobs.map((j) => j.database_id).sort(), [...dbs].sort());
+      assert.ok(jobs.every((j) => j.trigger_count === 2));
+      if (appDb.kind === 'postgres') {
+        const { rows } = await sql<{ xmin: string }>`SELECT xmin::text AS xmin FROM sync_job`.execute(appDb.db);
+        assert.equal(new Set(rows.map((r) => r.xmin)).size, 1, 'written by one transaction');
+      }
     });
   });
 
