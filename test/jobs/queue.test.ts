@@ -174,7 +174,7 @@ for (const kind of APP_DB_KINDS) {
     });
 
     if (kind === 'postgres') {
-      test("a notify batch's lookup takes the database's queue slot: it waits while another transaction holds it", async (t) => {
+      test("a notify batch takes the database's queue slot: it waits while another transaction holds it", async (t) => {
         const appDb = await freshAppDb(t, kind);
         const db = await addDatabase(appDb);
         await addTable(appDb, db, 'public', 'orders');
