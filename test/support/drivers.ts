@@ -2,7 +2,15 @@
 // and never answers (a warehouse that hangs before its first byte).
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
-import { DriverError } from '../../src/drivers/driver.ts';
+import { DriverError, type DriverOptions } from '../../src/drivers/driver.ts';
+
+/** Driver timeouts for tests against the test servers: generous, so that a slow shared machine does not trip them. */
+export const TEST_DRIVER_OPTIONS: DriverOptions = {
+  connectTimeoutMs: 10_000,
+  catalogQueryTimeoutMs: 30_000,
+  sampleQueryTimeoutMs: 30_000,
+  fieldValuesQueryTimeoutMs: 30_000,
+};
 
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];

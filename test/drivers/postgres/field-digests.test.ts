@@ -3,17 +3,12 @@
 // answered as changed are listed as describeFields lists them.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DriverOptions, FieldDigest, Scope, WarehouseDriver } from '../../../src/drivers/driver.ts';
+import type { FieldDigest, Scope, WarehouseDriver } from '../../../src/drivers/driver.ts';
 import { createPostgresDriver } from '../../../src/drivers/postgres/postgres-driver.ts';
 import { createTestDatabase, execSql } from '../../support/postgres.ts';
-import { collect } from '../../support/drivers.ts';
+import { collect, TEST_DRIVER_OPTIONS } from '../../support/drivers.ts';
 
-const OPTIONS: DriverOptions = {
-  connectTimeoutMs: 10_000,
-  catalogQueryTimeoutMs: 30_000,
-  sampleQueryTimeoutMs: 30_000,
-  fieldValuesQueryTimeoutMs: 30_000,
-};
+const OPTIONS = TEST_DRIVER_OPTIONS;
 const DATABASE: Scope = { kind: 'database' };
 const signal = new AbortController().signal;
 const DIGESTS_FIRST = { mostlyChanged: false };
