@@ -92,6 +92,22 @@ describe('PostgreSQL field digests', () => {
     assert.deepEqual(scoped.map((f) => f.name), ['id', 'label']);
   });
 
+  test('more than half of the database changed: its one listing, without the unchanged tables', async () => {
+    await execSql(url, `CREATE TABLE third (id int, code text)`);
+    const sent = driver.queryCount;
+    const listed = await collect(
+      driver.describeChangedFields!(DATABASE, (d) => d.tableName === 'other', signal, DIGESTS_FIRST),
+    );
+    assert.equal(driver.queryCount - sent, 4, 'BEGIN, the digests, one listing, COMMIT');
+    const expected = await collect(
+      driver.describeFields(
+        { kind: 'tables', tables: [{ schema: 'public', name: 't' }, { schema: 'public', name: 'third' }] },
+        signal,
+      ),
+    );
+    assert.deepEqual(listed, expected, 'positions counted per table as describeFields does');
+  });
+
   test('one listing carrying the digests: the same digests, each table listed after its digest, in one query', async () => {
     const first = await digestList();
     const events: string[] = [];
