@@ -123,7 +123,7 @@ function readSchedules(errors: ValidationErrors, body: JsonObject): Partial<Reco
   const out: Partial<Record<ScheduleColumn, string | null>> = {};
   const schedules = body.schedules;
   if (schedules !== undefined && schedules !== null) {
-    if (!isMap(schedules)) errors.add('schedules', SCHEDULES_MAP, schedules);
+    if (!isMap(schedules)) errors.add('schedules', schedulesMap.description, schedules);
     else {
       for (const [kind, column] of Object.entries(SCHEDULE_KEYS)) {
         const value = schedules[kind];
@@ -134,7 +134,7 @@ function readSchedules(errors: ValidationErrors, body: JsonObject): Partial<Reco
     }
   }
   for (const column of Object.values(SCHEDULE_KEYS)) {
-    const expression = read(errors, body, column, quartzOrNever);
+    const expression = read(errors, body, column, DATABASE_UPDATE_BODY[column]);
     if (expression !== undefined) out[column] = expression;
   }
   return out;
@@ -143,18 +143,50 @@ function readSchedules(errors: ValidationErrors, body: JsonObject): Partial<Reco
 type ScheduleColumn = (typeof SCHEDULE_KEYS)[keyof typeof SCHEDULE_KEYS];
 
 /** A string, or null when the body holds null (it clears the column); undefined when absent. */
-function readClearable(errors: ValidationErrors, body: JsonObject, key: string): string | null | undefined {
+function readClearable(
+  errors: ValidationErrors,
+  body: JsonObject,
+  key: 'description' | 'caveats' | 'points_of_interest',
+): string | null | undefined {
   if (Object.hasOwn(body, key) && body[key] === null) return null;
-  return read(errors, body, key, optionalString);
+  return read(errors, body, key, DATABASE_UPDATE_BODY[key]);
 }
 
 /** Sent settings, checked; merged over the stored ones when applied. */
 function readSettings(errors: ValidationErrors, body: JsonObject): JsonObject | undefined {
-  const sent = read(errors, body, 'settings', optionalMap);
+  const sent = read(errors, body, 'settings', DATABASE_UPDATE_BODY.settings);
   if (sent === undefined) return undefined;
   for (const key of ['auto-cruft-tables', 'auto-cruft-columns']) read(errors, sent, key, patternList, `settings.${key}`);
   return sent;
 }
+
+/** `schedules`: a map of Metabase schedule maps by kind (readSchedules checks each map). */
+const schedulesMap: Rule<JsonObject> = { ...optionalMap, description: SCHEDULES_MAP };
+
+/**
+ * Every key of the body with its rule: what readBody reads and what the OpenAPI document shows (openapi.ts). Keys
+ * Metabase has and this catalog has no column for (refingerprint, auto_run_queries, cache_ttl) are validated and not
+ * stored (README, Departures).
+ */
+export const DATABASE_UPDATE_BODY = {
+  name: optionalNonBlank,
+  engine: optionalEnum(ENGINES),
+  details: optionalMap,
+  is_full_sync: optionalBoolean,
+  is_on_demand: optionalBoolean,
+  is_attached_dwh: optionalBoolean,
+  // A string, or null, which clears the column (readClearable).
+  description: optionalString,
+  caveats: optionalString,
+  points_of_interest: optionalString,
+  schedules: schedulesMap,
+  [SCHEDULE_KEYS.metadata_sync]: quartzOrNever,
+  [SCHEDULE_KEYS.cache_field_values]: quartzOrNever,
+  refingerprint: optionalBoolean,
+  auto_run_queries: optionalBoolean,
+  cache_ttl: optionalId,
+  settings: optionalMap,
+} as const satisfies Readonly<Record<string, Rule<unknown>>>;
 
 /** The body's keys, validated without the stored row (notify-api.md 3.1: validation before lookups). */
 interface Sent {
@@ -168,22 +200,23 @@ interface Sent {
 
 function readBody(body: JsonObject): Sent {
   const errors = new ValidationErrors();
-  const name = read(errors, body, 'name', optionalNonBlank);
-  const engine = read(errors, body, 'engine', optionalEnum(ENGINES));
-  const details = read(errors, body, 'details', optionalMap);
+  const rules = DATABASE_UPDATE_BODY;
+  const name = read(errors, body, 'name', rules.name);
+  const engine = read(errors, body, 'engine', rules.engine);
+  const details = read(errors, body, 'details', rules.details);
   const columns = {
-    is_full_sync: read(errors, body, 'is_full_sync', optionalBoolean),
-    is_on_demand: read(errors, body, 'is_on_demand', optionalBoolean),
-    is_attached_dwh: read(errors, body, 'is_attached_dwh', optionalBoolean),
+    is_full_sync: read(errors, body, 'is_full_sync', rules.is_full_sync),
+    is_on_demand: read(errors, body, 'is_on_demand', rules.is_on_demand),
+    is_attached_dwh: read(errors, body, 'is_attached_dwh', rules.is_attached_dwh),
     description: readClearable(errors, body, 'description'),
     caveats: readClearable(errors, body, 'caveats'),
     points_of_interest: readClearable(errors, body, 'points_of_interest'),
     ...readSchedules(errors, body),
   };
   // Metabase's keys without a column here: validated, then not stored (README, Departures).
-  read(errors, body, 'refingerprint', optionalBoolean);
-  read(errors, body, 'auto_run_queries', optionalBoolean);
-  read(errors, body, 'cache_ttl', optionalId);
+  read(errors, body, 'refingerprint', rules.refingerprint);
+  read(errors, body, 'auto_run_queries', rules.auto_run_queries);
+  read(errors, body, 'cache_ttl', rules.cache_ttl);
   const settings = readSettings(errors, body);
   errors.check();
   return { name, engine, details, settings, columns };

@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ENGINES } from '../drivers/driver.ts';
 import { scopeOf } from './auth.ts';
+import { DATABASE_UPDATE_BODY } from './database-update-route.ts';
 import { editRules, requiredIds } from './edit-rules.ts';
 import { FIELD_EDIT, remappedValues } from './field-routes.ts';
 import { sendJson } from './replies.ts';
@@ -64,6 +65,7 @@ const ROUTE_RULES: Readonly<Record<string, RouteRules>> = {
       is_full_sync: optionalBoolean,
     },
   },
+  [`PUT /api/database/${ROUTE_ID}`]: { params: ID, body: DATABASE_UPDATE_BODY },
   'PUT /api/table': { body: { ids: requiredIds, ...editRules(BULK_EDIT) } },
   [`PUT /api/table/${ROUTE_ID}`]: { params: ID, body: editRules(TABLE_EDIT) },
   [`PUT /api/field/${ROUTE_ID}`]: { params: ID, body: editRules(FIELD_EDIT) },

@@ -74,6 +74,38 @@ describe('OpenAPI document', () => {
     assert.deepEqual(Object.keys(JSON.parse(bad.body)), ['errors', 'specific-errors']);
   });
 
+  test('PUT /api/database/{id}: the document lists every body key, and each is validated as documented', async (t) => {
+    const h = await harness(t);
+    const doc = JSON.parse((await h.inject({ method: 'GET', url: '/api/docs/openapi.json' })).body) as Doc;
+    const body = doc.paths['/api/database/{id}']!.put!.requestBody!.content['application/json']!.schema;
+    const wrong: Record<string, unknown> = {
+      name: 5,
+      engine: 'oracle',
+      details: 'x',
+      is_full_sync: 'yes',
+      is_on_demand: 'yes',
+      is_attached_dwh: 'yes',
+      description: 5,
+      caveats: 5,
+      points_of_interest: 5,
+      schedules: 'x',
+      metadata_sync_schedule: 'bogus',
+      cache_field_values_schedule: 'bogus',
+      refingerprint: 'x',
+      auto_run_queries: 'x',
+      cache_ttl: -1,
+      settings: 'x',
+    };
+    assert.deepEqual(Object.keys(body.properties).sort(), Object.keys(wrong).sort());
+    const answer = await h.inject({ method: 'PUT', url: '/api/database/1', payload: wrong, headers: { 'X-API-KEY': A['X-API-KEY'] as string } });
+    assert.equal(answer.statusCode, 400);
+    const errors = (JSON.parse(answer.body) as { errors: Record<string, string> }).errors;
+    assert.deepEqual(Object.keys(errors).sort(), Object.keys(wrong).sort(), 'each documented key is checked');
+    for (const [key, message] of Object.entries(errors)) {
+      assert.equal(message, body.properties[key]!.description, `${key}: the document's description is the 400's text`);
+    }
+  });
+
   test('the readable page and the document need no key', async (t) => {
     const h = await harness(t);
     const page = await h.inject({ method: 'GET', url: '/api/docs' });
