@@ -49,7 +49,8 @@ async function waitForServer(socket: string, exited: () => string | null): Promi
   }
 }
 
-export async function startMariaDb(): Promise<MariaDbServer> {
+/** `extraArgs`: more server options, e.g. `--ssl-cert=…` and `--ssl-key=…` for a server with TLS. */
+export async function startMariaDb(extraArgs: readonly string[] = []): Promise<MariaDbServer> {
   const root = mkdtempSync(join(tmpdir(), 'catalog-sync-mariadb-'));
   const dataDir = join(root, 'data');
   const tmpDir = join(root, 'tmp');
@@ -84,6 +85,7 @@ export async function startMariaDb(): Promise<MariaDbServer> {
       '--innodb-flush-log-at-trx-commit=0',
       '--innodb-doublewrite=0',
       '--max-connections=300',
+      ...extraArgs,
     ],
     { stdio: 'ignore', ...identity },
   );

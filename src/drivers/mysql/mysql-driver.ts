@@ -1,6 +1,7 @@
 // The MySQL/MariaDB warehouse driver (sync-engine.md 4): a pool of at most two read-only sessions, one streamed
 // information_schema statement per describe call, a server-side and a client-side timeout on every statement (an
 // interrupted statement destroys its connection), errors wrapped in DriverError.
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import mysql, { type Connection, type ConnectionOptions, type FieldPacket, type QueryOptions } from 'mysql2';
 import {
@@ -79,15 +80,30 @@ export interface MysqlDetails {
   readonly options: AdditionalOptions;
 }
 
+/**
+ * mysql2 checks the certificate's host name only for a host given by name: for an IP address it checks "localhost"
+ * instead (measured against MariaDB 10.11, test/drivers/mysql/mysql-tls.test.ts), before the password is sent, where
+ * nothing of ours can step in. A verified identity therefore needs a host name.
+ */
+const IDENTITY_NEEDS_A_NAME =
+  'VERIFY_IDENTITY ("ssl": true without "ssl-mode") checks the server certificate against the host name, and the ' +
+  'MySQL client cannot check it against an IP address: give the server\'s DNS name as "host", or use "ssl-mode" ' +
+  'VERIFY_CA.';
+
 /** Reads details already validated by the API (notify-api 6.3), filling in the defaults. */
 export function readMysqlDetails(details: Readonly<Record<string, unknown>>): MysqlDetails {
+  const host = String(details.host);
+  const tls = readTls('mysql', details);
+  if (tls.level === 'verify-full' && isIP(host) !== 0) {
+    throw new DriverError('CONNECTION_FAILED', 'mysql', IDENTITY_NEEDS_A_NAME);
+  }
   return Object.freeze({
-    host: String(details.host),
+    host,
     port: details.port == null ? 3306 : Number(details.port),
     dbname: String(details.dbname),
     user: String(details.user),
     password: typeof details.password === 'string' ? details.password : undefined,
-    tls: readTls('mysql', details),
+    tls,
     options: parseAdditionalOptions(details['additional-options']),
   });
 }
