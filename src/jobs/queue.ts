@@ -430,7 +430,8 @@ export async function enqueueBatches(
   appDb: AppDb,
   groups: readonly (readonly QueueRequest[])[],
 ): Promise<EnqueueResult[][]> {
-  const databases = groups.map((group) => group[0]?.databaseId);
+  if (groups.some((group) => group.length === 0)) throw new Error('a group holds at least one request');
+  const databases = groups.map((group) => group[0].databaseId);
   if (groups.some((group, i) => group.some((r) => r.databaseId !== databases[i]))) {
     throw new Error('a group is for one database');
   }
@@ -440,9 +441,9 @@ export async function enqueueBatches(
     const results = resolved.map((group) => group.map((r): EnqueueResult | null => ('kind' in r ? r : null)));
     const open = resolved.flatMap((group, g) => (results[g].some((r) => r === null) ? [g] : []));
     if (open.length === 0) return results as EnqueueResult[][];
-    const queuedJobs = await lockQueuedJobs(appDb, trx, open.map((g) => databases[g] as number));
-    for (const g of open.sort((a, b) => (databases[a] as number) - (databases[b] as number))) {
-      const databaseId = databases[g] as number;
+    const queuedJobs = await lockQueuedJobs(appDb, trx, open.map((g) => databases[g]));
+    for (const g of open) {
+      const databaseId = databases[g];
       const accepted: EnqueueRequest[] = [];
       let named: NewTableRef[] | null = null;
       for (const [i, request] of resolved[g].entries()) {

@@ -193,6 +193,7 @@ export async function syncFields(
   // table created in this phase), reconciles them, writes, and records the hash last. A no-change sync therefore
   // only reads the listing and compares hashes.
   const byObjectIdOf = (table: PhaseTable) => ctx.capabilities.stableObjectIds && !state.objectIdChanged.has(table.id);
+  /** The hash each table still to be written records: its digest's (set before its listing) or its listing's. */
   const hashes = new Map<number, string>();
   const unchangedResult = (table: PhaseTable, fields: number): TableFieldResult => ({
     table,
@@ -226,21 +227,16 @@ export async function syncFields(
   // Field digests (driver.ts describeChangedFields, README Departures): where the driver has them, a table whose
   // digest hashes as its stored fields hash is unchanged without being listed; the driver lists the others only, in
   // the same snapshot as their digests, and each of them records its digest's hash.
-  const digestHashes = new Map<number, string>();
   const isUnchanged = (digest: FieldDigest): boolean => {
     const table = byKey.get(identityKey(digest.tableSchema, digest.tableName));
     if (!table || seen.has(table.id)) return true;
     const hash = fieldsDigestHash(ctx.driver.engine, digest, rulesOf(table));
     if (state.created.has(table.id) || table.fieldsHash !== hash) {
-      digestHashes.set(table.id, hash);
+      hashes.set(table.id, hash);
       return false;
     }
     seen.add(table.id);
-    state.fieldsSynced.add(table.id);
-    state.fieldsHashes.set(table.id, hash);
-    report.add('tables-unchanged');
-    report.add('total-fields', digest.fields);
-    report.add('unchanged', digest.fields);
+    record([unchangedResult(table, digest.fields)], []);
     return true;
   };
   // Tables created in this phase or without a recorded hash are listed anyway: when they are most of the phase, the
@@ -259,7 +255,7 @@ export async function syncFields(
     const groups: Group[] = [];
     for (const group of all) {
       const { table } = group;
-      const hash = digestHashes.get(table.id) ?? fieldsListingHash(group.fields, rulesOf(table));
+      const hash = hashes.get(table.id) ?? fieldsListingHash(group.fields, rulesOf(table));
       if (!state.created.has(table.id) && table.fieldsHash === hash) {
         skipped.push(unchangedResult(table, group.fields.length));
       } else {
@@ -290,10 +286,7 @@ export async function syncFields(
       },
     );
     for (const result of results) state.fieldsHashes.set(result.table.id, hashes.get(result.table.id) as string);
-    for (const group of groups) {
-      hashes.delete(group.table.id);
-      digestHashes.delete(group.table.id);
-    }
+    for (const group of groups) hashes.delete(group.table.id);
     record(skipped, results);
   };
 

@@ -7,7 +7,7 @@ import {
   normalizeDefault,
   type StoredField,
 } from '../../src/catalog/fields.ts';
-import type { FieldMetadata } from '../../src/drivers/driver.ts';
+import { fieldMetadata } from '../support/field-metadata.ts';
 
 const rules = { positionFollowsDatabase: true, cruftColumnPatterns: [] };
 
@@ -45,26 +45,7 @@ function stored(overrides: Partial<StoredField> = {}): StoredField {
   };
 }
 
-function reported(overrides: Partial<FieldMetadata> = {}): FieldMetadata {
-  return {
-    tableSchema: 'public',
-    tableName: 'orders',
-    name: 'status',
-    databaseType: 'varchar',
-    baseType: 'type/Text',
-    semanticHint: null,
-    position: 2,
-    isNullable: true,
-    isPk: false,
-    isAutoIncrement: false,
-    isGenerated: false,
-    isRequired: false,
-    default: null,
-    comment: null,
-    objectId: '3',
-    ...overrides,
-  };
-}
+const reported = fieldMetadata;
 
 describe('matchFields (3.3.2)', () => {
   const byName = (names: string[]) =>

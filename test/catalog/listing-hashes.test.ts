@@ -11,24 +11,9 @@ import {
   indexesHash,
 } from '../../src/catalog/listing-hashes.ts';
 import type { FieldMetadata } from '../../src/drivers/driver.ts';
+import { fieldMetadata } from '../support/field-metadata.ts';
 
-const FIELD: FieldMetadata = {
-  tableSchema: 'public',
-  tableName: 'orders',
-  name: 'status',
-  databaseType: 'text',
-  baseType: 'type/Text',
-  semanticHint: null,
-  position: 2,
-  isNullable: true,
-  isPk: false,
-  isAutoIncrement: false,
-  isGenerated: false,
-  isRequired: false,
-  default: null,
-  comment: null,
-  objectId: '16402:3',
-};
+const FIELD: FieldMetadata = fieldMetadata({ databaseType: 'text', objectId: '16402:3' });
 const RULES = { fieldOrder: 'database', byObjectId: true };
 
 /** A different value of the same type as the property's in FIELD. */

@@ -30,6 +30,7 @@ import { readTls, tlsOptions, type TlsSettings } from '../tls.ts';
 import { sanitize } from '../../errors.ts';
 import {
   columnDigestsQuery,
+  columnPositions,
   columnsQuery,
   foreignKeysQuery,
   indexesQuery,
@@ -322,17 +323,8 @@ class PostgresDriver implements WarehouseDriver {
   }
 
   describeFields(scope: Scope, signal: AbortSignal): AsyncIterable<FieldMetadata> {
-    let schema: string | undefined;
-    let table: string | undefined;
-    let position = 0;
-    return this.#stream(this.#query(scope, columnsQuery), signal, (row: PgColumnRow) => {
-      if (row.relname !== table || row.nspname !== schema) {
-        schema = row.nspname;
-        table = row.relname;
-        position = 0;
-      }
-      return mapColumn(row, position++);
-    });
+    const positionOf = columnPositions();
+    return this.#stream(this.#query(scope, columnsQuery), signal, (row: PgColumnRow) => mapColumn(row, positionOf(row)));
   }
 
   /**
@@ -373,30 +365,15 @@ class PostgresDriver implements WarehouseDriver {
         // More than half the database changed: its one listing, filtered, costs less than the scoped one.
         const whole = scope.kind === 'database' && changed.size * 2 > digested;
         const listing = columnsQuery(whole ? null : refs, this.#details.schemaFilter);
-        let table: string | undefined;
-        let position = 0;
+        const positionOf = columnPositions();
         for await (const row of this.#pushed<PgColumnRow>(lease, listing, signal)) {
-          const key = `${row.nspname}\u0000${row.relname}`;
-          if (key !== table) {
-            table = key;
-            position = 0;
-          }
-          if (whole && !changed.has(key)) continue;
-          yield mapColumn(row, position++);
+          const position = positionOf(row);
+          if (!whole || changed.has(`${row.nspname}\u0000${row.relname}`)) yield mapColumn(row, position);
         }
       }
       done = true;
-      try {
-        await this.#statement(lease, 'COMMIT', signal);
-        lease.release();
-      } catch (error) {
-        // Everything was read: a read-only transaction that fails to end (the server's
-        // idle_in_transaction_session_timeout while the last rows were consumed, say) loses nothing but its connection.
-        lease.release(error instanceof Error ? error : new Error(String(error)));
-        if (signal.aborted) throw interruption(signal, null);
-      }
+      await this.#endReadOnly(lease, signal);
     } catch (error) {
-      if (done) throw error;
       done = true;
       lease?.release(error instanceof Error ? error : new Error(String(error)));
       throw toDriverError(error, this.#errorContext);
@@ -591,6 +568,20 @@ class PostgresDriver implements WarehouseDriver {
     }
   }
 
+  /**
+   * Commits a read-only transaction whose rows were all read. One that fails to end (the server's
+   * idle_in_transaction_session_timeout while the last rows were consumed, say) loses nothing but its connection.
+   */
+  async #endReadOnly(lease: Lease, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#statement(lease, 'COMMIT', signal);
+      lease.release();
+    } catch (error) {
+      lease.release(error instanceof Error ? error : new Error(String(error)));
+      if (signal.aborted) throw interruption(signal, null);
+    }
+  }
+
   /** One statement without rows on a leased connection, under the catalog timeout. */
   async #statement(lease: Lease, text: string, signal: AbortSignal): Promise<void> {
     const work = lease.client.query(text);
@@ -637,7 +628,6 @@ class PostgresDriver implements WarehouseDriver {
     let done = false;
     try {
       lease = await this.#lease(purpose, timeoutMs, signal);
-      let waited = 0;
       if (how === null) {
         // Catalog listings: rows of bounded width, pushed by the server while the consumer works (pushed-rows.ts).
         for await (const row of this.#pushed<R>(lease, query, signal)) yield map(row);
@@ -647,6 +637,7 @@ class PostgresDriver implements WarehouseDriver {
       }
       cursor = lease.client.query(new Cursor<R>(query.text, [...query.values], config));
       this.#queryCount += 1;
+      let waited = 0;
       for (;;) {
         const started = performance.now();
         const rows = await lease.wait(cursor.read(FETCH_SIZE), signal, timeoutMs, timeoutMs - waited);

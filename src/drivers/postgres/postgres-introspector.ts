@@ -333,6 +333,24 @@ export function databaseTypeOf(row: Pick<PgColumnRow, 'type_nspname' | 'typname'
   return schema === 'pg_catalog' || schema === 'public' ? row.typname : `"${schema}"."${row.typname}"`;
 }
 
+/**
+ * The dense positions of a column listing read in order: each call takes the next row and returns its 0-based rank
+ * within its table (every row must be passed, also those the reader then drops).
+ */
+export function columnPositions(): (row: Pick<PgColumnRow, 'nspname' | 'relname'>) => number {
+  let schema: string | undefined;
+  let table: string | undefined;
+  let position = 0;
+  return (row) => {
+    if (row.relname !== table || row.nspname !== schema) {
+      schema = row.nspname;
+      table = row.relname;
+      position = 0;
+    }
+    return position++;
+  };
+}
+
 /** `position` is the column's 0-based dense rank within its table, counted by the reader over the ordered rows. */
 export function mapColumn(row: PgColumnRow, position: number): FieldMetadata {
   const databaseType = databaseTypeOf(row);

@@ -4,58 +4,26 @@
 // "localhost" instead); REQUIRED encrypts without verifying; `ssl: true` alone verifies everything; and a listing read
 // through TLS is complete.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { DriverError } from '../../../src/drivers/driver.ts';
 import { createMysqlDriver } from '../../../src/drivers/mysql/mysql-driver.ts';
 import { startMariaDb, type MariaDbServer } from '../../support/mariadb.ts';
-import { collect, rejection, TEST_DRIVER_OPTIONS } from '../../support/drivers.ts';
+import { collect, TEST_DRIVER_OPTIONS } from '../../support/drivers.ts';
+import * as tls from '../../support/tls-certs.ts';
 
-let dir: string;
+let certs: tls.TestCertificates;
 let server: MariaDbServer;
 /** A second server, whose certificate (signed by the same CA) names `elsewhere.invalid` only. */
 let elsewhere: MariaDbServer;
 let rightCa: string;
 let wrongCa: string;
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A CA (key and self-signed certificate) named `name` in the test folder. */
-function makeCa(name: string): string {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
-    '-keyout', `${name}.key`, '-out', `${name}.crt`);
-  return readFileSync(join(dir, `${name}.crt`), 'utf8');
-}
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'catalog-sync-mysql-tls-'));
-  chmodSync(dir, 0o755);
-  rightCa = makeCa('right-ca');
-  wrongCa = makeCa('wrong-ca');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'right-ca.crt', '-CAkey', 'right-ca.key', '-CAcreateserial',
-    '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
-  writeFileSync(join(dir, 'elsewhere.ext'), 'subjectAltName=DNS:elsewhere.invalid\n');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=elsewhere.invalid', '-keyout', 'elsewhere.key',
-    '-out', 'elsewhere.csr');
-  openssl('x509', '-req', '-in', 'elsewhere.csr', '-CA', 'right-ca.crt', '-CAkey', 'right-ca.key', '-CAcreateserial',
-    '-days', '2', '-extfile', 'elsewhere.ext', '-out', 'elsewhere.crt');
-  for (const key of ['server.key', 'elsewhere.key']) {
-    chmodSync(join(dir, key), 0o600);
-    if (process.getuid?.() === 0) {
-      const id = (flag: string) => Number(execFileSync('id', [flag, 'mysql']).toString().trim());
-      chownSync(join(dir, key), id('-u'), id('-g'));
-    }
-  }
-  const tlsArgs = (name: string) => [`--ssl-cert=${join(dir, `${name}.crt`)}`, `--ssl-key=${join(dir, `${name}.key`)}`];
-  [server, elsewhere] = await Promise.all([startMariaDb(tlsArgs('server')), startMariaDb(tlsArgs('elsewhere'))]);
+  certs = tls.makeCertificates('mysql', ['localhost', 'elsewhere.invalid']);
+  ({ rightCa, wrongCa } = certs);
+  const tlsArgs = (name: string) => [`--ssl-cert=${certs.server(name).cert}`, `--ssl-key=${certs.server(name).key}`];
+  [server, elsewhere] = await Promise.all([startMariaDb(tlsArgs('localhost')), startMariaDb(tlsArgs('elsewhere.invalid'))]);
   const admin = await mysql.createConnection({ uri: server.url, multipleStatements: true });
   try {
     const tables = Array.from({ length: 200 }, (_, i) => `CREATE TABLE wh.t${String(i).padStart(3, '0')} (id int, note text, amount decimal(10, 2));`);
@@ -68,10 +36,10 @@ before(async () => {
 after(() => {
   server?.stop();
   elsewhere?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  certs?.remove();
 });
 
-function details(host: string, tls: Record<string, unknown>): Record<string, unknown> {
+function details(host: string, settings: Record<string, unknown>): Record<string, unknown> {
   const url = new URL(server.url);
   return {
     host,
@@ -79,28 +47,16 @@ function details(host: string, tls: Record<string, unknown>): Record<string, unk
     dbname: 'mysql',
     user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
-    ...tls,
+    ...settings,
   };
 }
 
-async function connects(host: string, tls: Record<string, unknown>): Promise<void> {
-  const driver = createMysqlDriver(details(host, tls), TEST_DRIVER_OPTIONS);
-  try {
-    await driver.testConnection(AbortSignal.timeout(10_000));
-  } finally {
-    await driver.close();
-  }
-}
+const connects = (host: string, settings: Record<string, unknown>) =>
+  tls.connects(createMysqlDriver(details(host, settings), TEST_DRIVER_OPTIONS));
 
-async function refused(host: string, tls: Record<string, unknown>, reason: RegExp): Promise<void> {
-  const driver = createMysqlDriver(details(host, tls), TEST_DRIVER_OPTIONS);
-  try {
-    const error = await rejection(driver.testConnection(AbortSignal.timeout(10_000)));
-    assert.equal(error.code, 'CONNECTION_FAILED');
-    assert.match(error.message, reason);
-  } finally {
-    await driver.close();
-  }
+async function refused(host: string, settings: Record<string, unknown>, reason: RegExp): Promise<void> {
+  const error = await tls.refused(createMysqlDriver(details(host, settings), TEST_DRIVER_OPTIONS), reason);
+  assert.equal(error.code, 'CONNECTION_FAILED');
 }
 
 const UNTRUSTED = /certificate|self[- ]signed/i;
@@ -134,8 +90,8 @@ describe('MariaDB warehouse TLS', () => {
       ssl: { ca: rightCa, rejectUnauthorized: true, verifyIdentity: true },
     });
     await connection.end();
-    for (const tls of [{ ssl: true, 'ssl-ca': rightCa }, { 'ssl-mode': 'VERIFY_IDENTITY', 'ssl-ca': rightCa }]) {
-      assert.throws(() => createMysqlDriver(details('127.0.0.1', tls), TEST_DRIVER_OPTIONS), (error: unknown) => {
+    for (const settings of [{ ssl: true, 'ssl-ca': rightCa }, { 'ssl-mode': 'VERIFY_IDENTITY', 'ssl-ca': rightCa }]) {
+      assert.throws(() => createMysqlDriver(details('127.0.0.1', settings), TEST_DRIVER_OPTIONS), (error: unknown) => {
         assert.ok(error instanceof DriverError);
         assert.equal(error.code, 'CONNECTION_FAILED');
         assert.match(error.message, /IP address.*VERIFY_CA/);

@@ -2,17 +2,13 @@
 // is signed by a CA made here with openssl: a wrong CA is refused, the right one accepted; verify-full also checks the
 // host name; `require` encrypts without verifying only when asked for; `ssl: true` alone verifies everything.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { DriverError, type DriverOptions } from '../../../src/drivers/driver.ts';
 import { createPostgresDriver } from '../../../src/drivers/postgres/postgres-driver.ts';
 import { pushedRows } from '../../../src/drivers/postgres/pushed-rows.ts';
 import { startPostgres, type PgServer } from '../../support/postgres.ts';
-import { rejection } from '../../support/drivers.ts';
+import * as tls from '../../support/tls-certs.ts';
 
 const OPTIONS: DriverOptions = {
   connectTimeoutMs: 10_000,
@@ -21,68 +17,31 @@ const OPTIONS: DriverOptions = {
   fieldValuesQueryTimeoutMs: 10_000,
 };
 
-let dir: string;
+let certs: tls.TestCertificates;
 let server: PgServer;
 let rightCa: string;
 let wrongCa: string;
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A CA (key and self-signed certificate) named `name` in the test folder. */
-function makeCa(name: string): string {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
-    '-keyout', `${name}.key`, '-out', `${name}.crt`);
-  return readFileSync(join(dir, `${name}.crt`), 'utf8');
-}
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'catalog-sync-tls-'));
-  chmodSync(dir, 0o755);
-  rightCa = makeCa('right-ca');
-  wrongCa = makeCa('wrong-ca');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'right-ca.crt', '-CAkey', 'right-ca.key', '-CAcreateserial',
-    '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
-  chmodSync(join(dir, 'server.key'), 0o600);
-  if (process.getuid?.() === 0) {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-    chownSync(join(dir, 'server.key'), id('-u'), id('-g'));
-  }
-  server = await startPostgres(
-    `-c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`,
-  );
+  certs = tls.makeCertificates('postgres', ['localhost']);
+  ({ rightCa, wrongCa } = certs);
+  const { cert, key } = certs.server('localhost');
+  server = await startPostgres(`-c ssl=on -c ssl_cert_file=${cert} -c ssl_key_file=${key}`);
 });
 
 after(() => {
   server?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  certs?.remove();
 });
 
-function details(host: string, tls: Record<string, unknown>): Record<string, unknown> {
-  return { host, port: server.port, dbname: 'postgres', user: 'postgres', password: 'postgres', ...tls };
+function details(host: string, settings: Record<string, unknown>): Record<string, unknown> {
+  return { host, port: server.port, dbname: 'postgres', user: 'postgres', password: 'postgres', ...settings };
 }
 
-async function connects(host: string, tls: Record<string, unknown>): Promise<void> {
-  const driver = createPostgresDriver(details(host, tls), OPTIONS);
-  try {
-    await driver.testConnection(AbortSignal.timeout(10_000));
-  } finally {
-    await driver.close();
-  }
-}
-
-async function refused(host: string, tls: Record<string, unknown>, reason: RegExp): Promise<void> {
-  const driver = createPostgresDriver(details(host, tls), OPTIONS);
-  try {
-    const error = await rejection(driver.testConnection(AbortSignal.timeout(10_000)));
-    assert.match(error.message, reason);
-  } finally {
-    await driver.close();
-  }
-}
+const connects = (host: string, settings: Record<string, unknown>) =>
+  tls.connects(createPostgresDriver(details(host, settings), OPTIONS));
+const refused = (host: string, settings: Record<string, unknown>, reason: RegExp) =>
+  tls.refused(createPostgresDriver(details(host, settings), OPTIONS), reason);
 
 const UNTRUSTED = /certificate|self[- ]signed/i;
 
@@ -142,8 +101,8 @@ describe('PostgreSQL warehouse TLS', () => {
   });
 
   test('an unknown mode or a certificate that is not PEM text is refused before connecting', () => {
-    for (const tls of [{ 'ssl-mode': 'verify-everything' }, { 'ssl-mode': 'verify-full', 'ssl-root-cert': '/etc/ssl/ca.pem' }]) {
-      assert.throws(() => createPostgresDriver(details('localhost', tls), OPTIONS), (error: unknown) => {
+    for (const settings of [{ 'ssl-mode': 'verify-everything' }, { 'ssl-mode': 'verify-full', 'ssl-root-cert': '/etc/ssl/ca.pem' }]) {
+      assert.throws(() => createPostgresDriver(details('localhost', settings), OPTIONS), (error: unknown) => {
         assert.ok(error instanceof DriverError);
         assert.equal(error.code, 'CONNECTION_FAILED');
         assert.match(error.message, /ssl-mode|ssl-root-cert/);
